@@ -1,0 +1,125 @@
+/**
+ * `npm start`: the whole mesh on one machine. Every domain subgraph runs as its own process on its
+ * own port with its own SQLite file (created and seeded on first start); the gateway composes
+ * supergraph.yaml against the ports actually used and serves the graph and the explorer.
+ *
+ *   npm start -- [--port 4000] [--subgraph-port-base 4001] [--data-dir ./data] [--scale 1]
+ * The same settings can come from the environment: GATEWAY_PORT, <DOMAIN>_PORT, <DOMAIN>_DB,
+ * DATA_DIR, MESH_SCALE, MESH_SEED.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { DOMAINS } from '../../subgraphs/registry.js';
+import { parseNumber, subgraphSettings, type SubgraphSettings } from '../../subgraphs/kit/settings.js';
+import { startGateway } from '../server/gateway-server.js';
+import { loadSupergraph } from '../supergraph/supergraph-source.js';
+import { runCli } from './run-cli.js';
+
+const SUBGRAPH_CLI = fileURLToPath(new URL('../../subgraphs/kit/cli.ts', import.meta.url));
+
+runCli(async () => {
+  const { values } = parseArgs({
+    options: {
+      port: { type: 'string', default: process.env.GATEWAY_PORT ?? '4000' },
+      host: { type: 'string', default: process.env.HOST ?? '127.0.0.1' },
+      config: { type: 'string', default: 'supergraph.yaml' },
+      'subgraph-port-base': { type: 'string' },
+      'data-dir': { type: 'string' },
+      scale: { type: 'string' },
+      seed: { type: 'string' },
+    },
+  });
+  const base = values['subgraph-port-base'] && parseNumber(values['subgraph-port-base'], '--subgraph-port-base', { integer: true });
+  const planned = DOMAINS.map((domain, i) => ({
+    domain,
+    settings: subgraphSettings(domain, {
+      port: base ? String(base + i) : undefined,
+      host: values.host,
+      dataDir: values['data-dir'],
+      scale: values.scale,
+      seed: values.seed,
+    }),
+  }));
+
+  console.log(`starting ${planned.length} subgraphs (first start creates and seeds their databases)…`);
+  const children: ChildProcess[] = [];
+  let stopping = false;
+  const stopAll = async (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    await gateway?.close().catch(() => {});
+    await Promise.all(children.map((child) => stopChild(child)));
+    process.exit(code);
+  };
+  process.once('SIGINT', () => void stopAll(0));
+  process.once('SIGTERM', () => void stopAll(0));
+
+  let gateway: Awaited<ReturnType<typeof startGateway>> | undefined;
+  try {
+    await Promise.all(
+      planned.map(async ({ domain, settings }) => {
+        const child = spawnSubgraph(domain.name, settings);
+        children.push(child);
+        child.once('exit', (code, signal) => {
+          if (!stopping) console.error(`subgraph ${domain.name} exited (${signal ?? `code ${code}`}); the gateway keeps serving the other domains`);
+        });
+        await waitForHealth(`http://${settings.host}:${settings.port}/health`, child, domain.name);
+      }),
+    );
+  } catch (error) {
+    await stopAll(1);
+    throw error;
+  }
+
+  const routingUrls = Object.fromEntries(planned.map(({ domain, settings }) => [domain.name, `http://${settings.host}:${settings.port}/graphql`]));
+  const supergraph = await loadSupergraph(values.config!, { routingUrls });
+  gateway = await startGateway({
+    supergraphSdl: supergraph.sdl,
+    port: parseNumber(values.port!, 'GATEWAY_PORT / --port', { integer: true }),
+    host: values.host,
+  });
+
+  const rows = planned.map(({ domain, settings }) => `  ${domain.name.padEnd(10)} ${routingUrls[domain.name]}  (${settings.dbPath})`);
+  console.log(
+    [
+      '',
+      `Data mesh is up.`,
+      `  gateway    ${gateway.graphqlUrl}`,
+      `  explorer   ${gateway.url}/   (open in a browser)`,
+      `subgraphs:`,
+      ...rows,
+      '',
+      'Press Ctrl-C to stop.',
+    ].join('\n'),
+  );
+});
+
+function spawnSubgraph(name: string, s: SubgraphSettings): ChildProcess {
+  const args = ['--import', 'tsx', SUBGRAPH_CLI, name, '--port', String(s.port), '--host', s.host, '--db', s.dbPath, '--scale', String(s.scale), '--seed', String(s.seed)];
+  // Subgraph logs go to this console; their processes die with ours.
+  return spawn(process.execPath, args, { stdio: ['ignore', 'inherit', 'inherit'] });
+}
+
+async function waitForHealth(url: string, child: ChildProcess, name: string, timeoutMs = 120_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`subgraph ${name} exited during start (code ${child.exitCode}); see its log above`);
+    const ok = await fetch(url, { signal: AbortSignal.timeout(1000) }).then((r) => r.ok, () => false);
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`subgraph ${name} did not become healthy at ${url} within ${timeoutMs / 1000}s`);
+}
+
+function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const kill = setTimeout(() => child.kill('SIGKILL'), 5000);
+    child.once('exit', () => {
+      clearTimeout(kill);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}

@@ -1,0 +1,38 @@
+/** The query the explorer opens with: one request that crosses all five domains. */
+export const EXAMPLE_QUERY = `# One query, five domains: customers → orders (sales) → invoices (finance),
+# lines → products (catalog) → sales trends (sales), and segment (marketing).
+# Press the ▶ button to run it; open the docs (📖) to browse the whole graph.
+query CustomerOverview {
+  customer(id: "42") {
+    fullName
+    region
+    segment {
+      name
+    }
+    lifetimeValue
+    orders(first: 2) {
+      id
+      placedAt
+      total
+      invoice {
+        number
+        status
+      }
+      lines {
+        quantity
+        product {
+          name
+          category {
+            name
+          }
+          salesTrend(period: QUARTER, last: 4) {
+            period
+            units
+            revenue
+          }
+        }
+      }
+    }
+  }
+}
+`;

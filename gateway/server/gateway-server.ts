@@ -1,0 +1,111 @@
+// A governance product must not phone home: Apollo's gateway reports usage to Apollo's cloud
+// unless this is set, so it is set before @apollo/gateway is ever constructed.
+process.env.APOLLO_TELEMETRY_DISABLED = 'true';
+
+import { ApolloGateway } from '@apollo/gateway';
+import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginSchemaReportingDisabled, ApolloServerPluginUsageReportingDisabled } from '@apollo/server/plugin/disabled';
+import { createHash } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { executeGraphQL, HttpError, sendGraphQLError, sendJson } from '../../subgraphs/kit/apollo-http.js';
+import { createLogger } from '../../subgraphs/kit/logger.js';
+import { ExplorerPage } from '../explorer/explorer-page.js';
+import { subgraphsOfSupergraph } from '../supergraph/supergraph-info.js';
+import { SubgraphDataSource } from './subgraph-data-source.js';
+
+export interface GatewayOptions {
+  /** The composed supergraph SDL (from our composition, Rover, or any other tool). */
+  supergraphSdl: string;
+  /** 0 picks a free port (tests). */
+  port: number;
+  host?: string;
+}
+
+export interface RunningGateway {
+  url: string;
+  graphqlUrl: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+const log = createLogger('gateway');
+
+/**
+ * The gateway's HTTP edge: GraphQL at /graphql (POST, and GET for queries), the explorer for a
+ * browser's GET of / and /graphql, and /health.
+ */
+export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
+  const subgraphs = subgraphsOfSupergraph(options.supergraphSdl);
+  const supergraphHash = createHash('sha256').update(options.supergraphSdl).digest('hex').slice(0, 16);
+
+  const gateway = new ApolloGateway({
+    supergraphSdl: options.supergraphSdl,
+    buildService: ({ name, url }) => new SubgraphDataSource(name, url!),
+    logger: { debug: () => {}, info: () => {}, warn: (m) => log.warn(String(m)), error: (m) => log.error(String(m)) },
+  });
+  const apollo = new ApolloServer({
+    gateway,
+    includeStacktraceInErrorResponses: false,
+    plugins: [
+      ApolloServerPluginLandingPageDisabled(),
+      ApolloServerPluginUsageReportingDisabled(),
+      ApolloServerPluginSchemaReportingDisabled(),
+    ],
+  });
+  await apollo.start();
+  const explorer = new ExplorerPage({ endpoint: '/graphql', title: 'Data Mesh Explorer' });
+
+  const handle = async (req: IncomingMessage, res: ServerResponse) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (path === '/health') {
+      return sendJson(res, 200, { status: 'ok', supergraph: supergraphHash, subgraphs: subgraphs.map((s) => s.name) });
+    }
+    if (path !== '/graphql' && path !== '/') throw new HttpError(404, 'NOT_FOUND', `No route for ${path}; GraphQL is served at /graphql`);
+    if (req.method === 'GET' && wantsHtml(req)) {
+      const { body, encoding } = explorer.body(req.headers['accept-encoding']);
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', ...(encoding ? { 'content-encoding': encoding } : {}), vary: 'accept-encoding' });
+      return res.end(body);
+    }
+    if (path === '/') throw new HttpError(404, 'NOT_FOUND', 'GraphQL is served at /graphql');
+    if (req.method !== 'GET' && req.method !== 'POST') {
+      throw new HttpError(405, 'METHOD_NOT_ALLOWED', 'Use POST (or GET for queries) on /graphql');
+    }
+    await executeGraphQL(apollo, req, res, async () => ({}));
+  };
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((error: unknown) => {
+      if (res.headersSent) return res.destroy();
+      if (error instanceof HttpError) return sendGraphQLError(res, error);
+      log.error('request failed', { error: String(error) });
+      sendGraphQLError(res, new HttpError(500, 'INTERNAL_SERVER_ERROR', 'Internal server error'));
+    });
+  });
+  server.keepAliveTimeout = 65_000;
+  const host = options.host ?? '127.0.0.1';
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, host, resolve);
+  });
+  const port = (server.address() as AddressInfo).port;
+  const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
+  log.info('gateway listening', { url, supergraph: supergraphHash, subgraphs: subgraphs.length });
+
+  return {
+    url,
+    graphqlUrl: `${url}/graphql`,
+    port,
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await apollo.stop();
+    },
+  };
+}
+
+/** A browser navigating to the URL (not a GraphQL client doing a GET query). */
+function wantsHtml(req: IncomingMessage): boolean {
+  return (req.headers.accept ?? '').includes('text/html') && !new URL(req.url ?? '/', 'http://x').searchParams.has('query');
+}

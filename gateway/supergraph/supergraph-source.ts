@@ -1,0 +1,44 @@
+import { readFileSync } from 'node:fs';
+import { ConfigError } from '../config/config-error.js';
+import { loadSupergraphConfig } from '../config/supergraph-config.js';
+import { CompositionFailed, composeFromConfig, formatCompositionMessage } from '../composition/compose-supergraph.js';
+import { subgraphsOfSupergraph } from './supergraph-info.js';
+
+export interface LoadedSupergraph {
+  sdl: string;
+  /** Where it came from, for the logs. */
+  origin: string;
+}
+
+/**
+ * The gateway starts from either kind of file:
+ * - a Rover-style `supergraph.yaml`, composed at start (routing URLs can be overridden, which is
+ *   how `npm start` and the tests point it at the ports they actually use);
+ * - a prebuilt supergraph SDL from any tool (our `npm run compose`, Rover, GraphOS…).
+ */
+export async function loadSupergraph(path: string, options: { routingUrls?: Record<string, string> } = {}): Promise<LoadedSupergraph> {
+  if (/\.ya?ml$/i.test(path)) {
+    const config = loadSupergraphConfig(path);
+    try {
+      const { supergraphSdl } = await composeFromConfig(config, options);
+      return { sdl: supergraphSdl, origin: `${path} (composed at start)` };
+    } catch (error) {
+      if (error instanceof CompositionFailed) {
+        throw new ConfigError(path, null, `composition failed:\n${error.messages.map(formatCompositionMessage).join('\n')}`);
+      }
+      throw error;
+    }
+  }
+  let sdl: string;
+  try {
+    sdl = readFileSync(path, 'utf8');
+  } catch {
+    throw new ConfigError(path, null, 'supergraph file not found or not readable');
+  }
+  try {
+    subgraphsOfSupergraph(sdl);
+  } catch (error) {
+    throw new ConfigError(path, null, `not a valid supergraph: ${(error as Error).message.split('\n')[0]}`);
+  }
+  return { sdl, origin: path };
+}

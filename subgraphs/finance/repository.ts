@@ -1,0 +1,129 @@
+import { inList, type SqlDatabase } from '../kit/sql-database.js';
+
+export interface InvoiceRecord {
+  id: number;
+  number: string;
+  order_id: number;
+  customer_id: number;
+  issued_on: string;
+  due_on: string;
+  amount: number;
+  tax: number;
+  total: number;
+  status: string;
+  paid_amount: number;
+}
+export interface PaymentRecord {
+  id: number;
+  invoice_id: number;
+  received_on: string;
+  amount: number;
+  method: string;
+}
+export interface RevenueRecord {
+  period: string;
+  revenue: number;
+  cost_of_goods: number;
+}
+export type Period = 'DAY' | 'WEEK' | 'MONTH' | 'QUARTER' | 'YEAR';
+
+/** All of the finance domain's data access. */
+export interface FinanceRepository {
+  invoicesByIds(ids: readonly number[]): Promise<InvoiceRecord[]>;
+  invoicesOfOrders(orderIds: readonly number[]): Promise<InvoiceRecord[]>;
+  invoicesOfCustomers(customerIds: readonly number[], first: number, status: string | null): Promise<InvoiceRecord[]>;
+  outstandingOfCustomers(customerIds: readonly number[]): Promise<{ customer_id: number; outstanding: number }[]>;
+  paymentsOfInvoices(invoiceIds: readonly number[]): Promise<PaymentRecord[]>;
+  unitCosts(productIds: readonly number[]): Promise<{ product_id: number; unit_cost: number }[]>;
+  revenue(args: { period: Period; from: string | null; to: string | null }): Promise<RevenueRecord[]>;
+}
+
+export const MIGRATION = `
+  CREATE TABLE product_costs (product_id INTEGER PRIMARY KEY, unit_cost REAL NOT NULL);
+  CREATE TABLE invoices (
+    id INTEGER PRIMARY KEY,
+    number TEXT NOT NULL UNIQUE,
+    order_id INTEGER NOT NULL UNIQUE,
+    customer_id INTEGER NOT NULL,
+    issued_on TEXT NOT NULL,
+    due_on TEXT NOT NULL,
+    amount REAL NOT NULL,
+    tax REAL NOT NULL,
+    total REAL NOT NULL,
+    status TEXT NOT NULL
+  );
+  CREATE INDEX invoices_customer ON invoices (customer_id, issued_on DESC);
+  CREATE INDEX invoices_issued ON invoices (issued_on);
+  CREATE TABLE invoice_lines (
+    invoice_id INTEGER NOT NULL REFERENCES invoices (id),
+    product_id INTEGER NOT NULL,
+    quantity INTEGER NOT NULL,
+    net_amount REAL NOT NULL,
+    unit_cost REAL NOT NULL
+  );
+  CREATE INDEX invoice_lines_invoice ON invoice_lines (invoice_id);
+  CREATE TABLE payments (
+    id INTEGER PRIMARY KEY,
+    invoice_id INTEGER NOT NULL REFERENCES invoices (id),
+    received_on TEXT NOT NULL,
+    amount REAL NOT NULL,
+    method TEXT NOT NULL
+  );
+  CREATE INDEX payments_invoice ON payments (invoice_id);
+`;
+
+const INVOICE_SELECT = `SELECT i.*, COALESCE((SELECT ROUND(SUM(p.amount), 2) FROM payments p WHERE p.invoice_id = i.id), 0) AS paid_amount FROM invoices i`;
+const PERIOD_SQL: Record<Period, string> = {
+  DAY: 'i.issued_on',
+  WEEK: "strftime('%Y-W%W', i.issued_on)",
+  MONTH: 'substr(i.issued_on, 1, 7)',
+  QUARTER: "substr(i.issued_on, 1, 4) || '-Q' || ((CAST(substr(i.issued_on, 6, 2) AS INTEGER) + 2) / 3)",
+  YEAR: 'substr(i.issued_on, 1, 4)',
+};
+
+export function sqliteFinanceRepository(db: SqlDatabase): FinanceRepository {
+  return {
+    async invoicesByIds(ids) {
+      return db.all(`${INVOICE_SELECT} WHERE i.id IN (SELECT value FROM json_each(?))`, inList(ids));
+    },
+    async invoicesOfOrders(orderIds) {
+      return db.all(`${INVOICE_SELECT} WHERE i.order_id IN (SELECT value FROM json_each(?))`, inList(orderIds));
+    },
+    async invoicesOfCustomers(customerIds, first, status) {
+      return db.all(
+        `SELECT * FROM (
+           SELECT x.*, ROW_NUMBER() OVER (PARTITION BY customer_id ORDER BY issued_on DESC, id DESC) AS rank FROM (
+             ${INVOICE_SELECT} WHERE i.customer_id IN (SELECT value FROM json_each(?1)) AND (?2 IS NULL OR i.status = ?2)) x
+         ) WHERE rank <= ?3 ORDER BY customer_id, rank`,
+        inList(customerIds),
+        status,
+        first,
+      );
+    },
+    async outstandingOfCustomers(customerIds) {
+      return db.all(
+        `SELECT i.customer_id, ROUND(SUM(i.total - COALESCE((SELECT SUM(p.amount) FROM payments p WHERE p.invoice_id = i.id), 0)), 2) AS outstanding
+         FROM invoices i WHERE i.customer_id IN (SELECT value FROM json_each(?)) AND i.status IN ('OPEN', 'OVERDUE')
+         GROUP BY i.customer_id`,
+        inList(customerIds),
+      );
+    },
+    async paymentsOfInvoices(invoiceIds) {
+      return db.all('SELECT * FROM payments WHERE invoice_id IN (SELECT value FROM json_each(?)) ORDER BY invoice_id, received_on', inList(invoiceIds));
+    },
+    async unitCosts(productIds) {
+      return db.all('SELECT * FROM product_costs WHERE product_id IN (SELECT value FROM json_each(?))', inList(productIds));
+    },
+    async revenue({ period, from, to }) {
+      return db.all(
+        `SELECT ${PERIOD_SQL[period]} AS period, ROUND(SUM(l.net_amount), 2) AS revenue,
+                ROUND(SUM(l.quantity * l.unit_cost), 2) AS cost_of_goods
+         FROM invoices i JOIN invoice_lines l ON l.invoice_id = i.id
+         WHERE i.status != 'CREDITED' AND (?1 IS NULL OR i.issued_on >= ?1) AND (?2 IS NULL OR i.issued_on < ?2)
+         GROUP BY period ORDER BY period`,
+        from,
+        to,
+      );
+    },
+  };
+}

@@ -1,0 +1,70 @@
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+
+/**
+ * The one door a domain's data access goes through.
+ *
+ * Why a wrapper rather than raw better-sqlite3: it caches prepared statements (parsed once per
+ * process), counts the statements executed (the batching tests and the benchmark read that
+ * count), and keeps the surface small enough that a PostgreSQL engine can implement it later.
+ */
+export class SqlDatabase {
+  readonly raw: Database.Database;
+  /** Statements executed since open; read by tests and `/metrics`. */
+  statementsExecuted = 0;
+  private readonly statements = new Map<string, Database.Statement>();
+
+  constructor(readonly path: string) {
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    this.raw = new Database(path);
+    // WAL lets the quality checks and other readers run beside the subgraph's own reads.
+    this.raw.pragma('journal_mode = WAL');
+    this.raw.pragma('synchronous = NORMAL');
+    this.raw.pragma('foreign_keys = ON');
+  }
+
+  private statement(sql: string): Database.Statement {
+    let stmt = this.statements.get(sql);
+    if (!stmt) {
+      stmt = this.raw.prepare(sql);
+      this.statements.set(sql, stmt);
+    }
+    return stmt;
+  }
+
+  all<T>(sql: string, ...params: unknown[]): T[] {
+    this.statementsExecuted++;
+    return this.statement(sql).all(...params) as T[];
+  }
+
+  get<T>(sql: string, ...params: unknown[]): T | undefined {
+    this.statementsExecuted++;
+    return this.statement(sql).get(...params) as T | undefined;
+  }
+
+  run(sql: string, ...params: unknown[]): Database.RunResult {
+    this.statementsExecuted++;
+    return this.statement(sql).run(...params);
+  }
+
+  /** Runs DDL or several statements at once (migrations). */
+  exec(sql: string): void {
+    this.raw.exec(sql);
+  }
+
+  transaction<T>(fn: () => T): T {
+    return this.raw.transaction(fn)();
+  }
+
+  close(): void {
+    this.statements.clear();
+    this.raw.close();
+  }
+}
+
+/**
+ * Binds a list of keys as ONE parameter (a JSON array), so a batch of any size uses the same
+ * cached statement: `WHERE id IN (SELECT value FROM json_each(?))`.
+ */
+export const inList = (keys: readonly (string | number)[]): string => JSON.stringify(keys);

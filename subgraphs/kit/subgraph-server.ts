@@ -1,0 +1,100 @@
+import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginLandingPageDisabled, ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
+import { buildSubgraphSchema } from '@apollo/subgraph';
+import { readFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { parse } from 'graphql';
+import { executeGraphQL, HttpError, sendGraphQLError, sendJson } from './apollo-http.js';
+import { openDomainDatabase } from './database-lifecycle.js';
+import type { Domain, SeedOptions, SubgraphContext } from './domain.js';
+import { createLogger } from './logger.js';
+import type { SqlDatabase } from './sql-database.js';
+
+export interface SubgraphOptions extends SeedOptions {
+  /** 0 picks a free port (tests). */
+  port: number;
+  host?: string;
+  dbPath: string;
+}
+
+export interface RunningSubgraph {
+  name: string;
+  /** The GraphQL endpoint, e.g. http://127.0.0.1:4001/graphql */
+  url: string;
+  port: number;
+  db: SqlDatabase;
+  /** GraphQL requests served (the benchmark divides SQL statements by this). */
+  requestsServed: () => number;
+  close(): Promise<void>;
+}
+
+/**
+ * Runs one domain as a federation subgraph over HTTP: `/graphql`, `/health`, `/metrics`.
+ * The domain brings schema, resolvers, data access and seed; this brings the rest.
+ */
+export async function startSubgraph(domain: Domain, options: SubgraphOptions): Promise<RunningSubgraph> {
+  const log = createLogger(`subgraph:${domain.name}`);
+  const db = openDomainDatabase(domain, options.dbPath, options, log);
+  const repo = domain.repository(db);
+  const typeDefs = parse(readFileSync(domain.schemaPath, 'utf8'));
+
+  const apollo = new ApolloServer<SubgraphContext<unknown, unknown>>({
+    schema: buildSubgraphSchema([{ typeDefs, resolvers: domain.resolvers }]),
+    plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginInlineTraceDisabled()],
+    // The gateway is the public edge; stack traces stay inside.
+    includeStacktraceInErrorResponses: false,
+  });
+  await apollo.start();
+
+  let requests = 0;
+  const context = async (): Promise<SubgraphContext<unknown, unknown>> => ({ repo, loaders: domain.loaders(repo) });
+
+  const handle = async (req: IncomingMessage, res: ServerResponse) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (path === '/health') return sendJson(res, 200, { status: 'ok', subgraph: domain.name });
+    if (path === '/metrics') {
+      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
+      res.end(
+        `# TYPE subgraph_sql_statements_total counter\nsubgraph_sql_statements_total{subgraph="${domain.name}"} ${db.statementsExecuted}\n` +
+          `# TYPE subgraph_graphql_requests_total counter\nsubgraph_graphql_requests_total{subgraph="${domain.name}"} ${requests}\n`,
+      );
+      return;
+    }
+    if (path !== '/graphql' && path !== '/') throw new HttpError(404, 'NOT_FOUND', `No route for ${path}`);
+    requests++;
+    await executeGraphQL(apollo, req, res, context);
+  };
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((error: unknown) => {
+      if (res.headersSent) return res.destroy();
+      if (error instanceof HttpError) return sendGraphQLError(res, error);
+      log.error('request failed', { error: String(error) });
+      sendGraphQLError(res, new HttpError(500, 'INTERNAL_SERVER_ERROR', 'Internal server error'));
+    });
+  });
+  server.keepAliveTimeout = 65_000;
+  const host = options.host ?? '127.0.0.1';
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, host, resolve);
+  });
+  const port = (server.address() as AddressInfo).port;
+  const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}/graphql`;
+  log.info('subgraph listening', { url });
+
+  return {
+    name: domain.name,
+    url,
+    port,
+    db,
+    requestsServed: () => requests,
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await apollo.stop();
+      db.close();
+    },
+  };
+}

@@ -1,0 +1,81 @@
+import { fileURLToPath } from 'node:url';
+import { loaderByKey, loaderOfLists, loaderPerArguments, toKey } from '../kit/batch-loaders.js';
+import { defineDomain } from '../kit/domain.js';
+import {
+  MIGRATION,
+  sqliteMarketingRepository,
+  type CampaignRecord,
+  type ConsentRecord,
+  type MarketingRepository,
+  type ResponseRecord,
+  type SegmentRecord,
+} from './repository.js';
+import { seedMarketing } from './seed.js';
+
+const loaders = (repo: MarketingRepository) => ({
+  segment: loaderByKey((ids: readonly number[]) => repo.segmentsByIds(ids), (s) => s.id),
+  segmentOfCustomer: loaderByKey((ids: readonly number[]) => repo.segmentOfCustomers(ids), (m) => m.customer_id),
+  consent: loaderByKey((ids: readonly number[]) => repo.consentsOfCustomers(ids), (c) => c.customer_id),
+  campaign: loaderByKey((ids: readonly number[]) => repo.campaignsByIds(ids), (c) => c.id),
+  responsesOfCustomer: loaderPerArguments((first: number) =>
+    loaderOfLists((ids: readonly number[]) => repo.responsesOfCustomers(ids, first), (r) => r.customer_id),
+  ),
+  responsesOfCampaign: loaderPerArguments((first: number) =>
+    loaderOfLists((ids: readonly number[]) => repo.responsesOfCampaigns(ids, first), (r) => r.campaign_id),
+  ),
+});
+
+type Context = { repo: MarketingRepository; loaders: ReturnType<typeof loaders> };
+const clamp = (n: number | undefined, fallback: number, max: number) => Math.max(0, Math.min(n ?? fallback, max));
+
+export default defineDomain({
+  name: 'marketing',
+  description: 'Segments, campaigns, campaign responses and consent; contributes Customer.segment and Customer.consent',
+  defaultPort: 4004,
+  schemaPath: fileURLToPath(new URL('./schema.graphql', import.meta.url)),
+  schemaVersion: 1,
+  migrate: (db) => db.exec(MIGRATION),
+  seed: seedMarketing,
+  repository: sqliteMarketingRepository,
+  loaders,
+  resolvers: {
+    Query: {
+      segments: (_: unknown, __: unknown, ctx: Context) => ctx.repo.segments(),
+      campaign: (_: unknown, { id }: { id: string }, ctx: Context) => ctx.loaders.campaign.load(toKey(id)),
+      campaigns: (_: unknown, args: { first?: number; activeOn?: string }, ctx: Context) =>
+        ctx.repo.campaigns({ first: clamp(args.first, 20, 500), activeOn: args.activeOn ?? null }),
+    },
+    Segment: {
+      customerCount: (s: SegmentRecord) => s.customer_count,
+    },
+    Campaign: {
+      startsOn: (c: CampaignRecord) => c.starts_on,
+      endsOn: (c: CampaignRecord) => c.ends_on,
+      responseRate: (c: CampaignRecord) => c.response_rate,
+      segment: (c: CampaignRecord, _: unknown, ctx: Context) => ctx.loaders.segment.load(c.segment_id),
+      responses: (c: CampaignRecord, args: { first?: number }, ctx: Context) =>
+        ctx.loaders.responsesOfCampaign(clamp(args.first, 20, 500)).load(c.id),
+    },
+    CampaignResponse: {
+      campaign: (r: ResponseRecord, _: unknown, ctx: Context) => ctx.loaders.campaign.load(r.campaign_id),
+      customer: (r: ResponseRecord) => ({ id: String(r.customer_id) }),
+      respondedAt: (r: ResponseRecord) => r.responded_at,
+    },
+    Consent: {
+      emailOptIn: (c: ConsentRecord) => c.email_opt_in === 1,
+      smsOptIn: (c: ConsentRecord) => c.sms_opt_in === 1,
+      profilingOptIn: (c: ConsentRecord) => c.profiling_opt_in === 1,
+      updatedAt: (c: ConsentRecord) => c.updated_at,
+    },
+    Customer: {
+      __resolveReference: (ref: { id: string }) => ({ id: ref.id }),
+      segment: async (c: { id: string }, _: unknown, ctx: Context) => {
+        const membership = await ctx.loaders.segmentOfCustomer.load(toKey(c.id));
+        return membership ? ctx.loaders.segment.load(membership.segment_id) : null;
+      },
+      consent: (c: { id: string }, _: unknown, ctx: Context) => ctx.loaders.consent.load(toKey(c.id)),
+      campaignResponses: (c: { id: string }, args: { first?: number }, ctx: Context) =>
+        ctx.loaders.responsesOfCustomer(clamp(args.first, 10, 100)).load(toKey(c.id)),
+    },
+  },
+});

@@ -1,0 +1,56 @@
+import type { SeedOptions } from '../kit/domain.js';
+import { DATA_END, DATA_START, Random, addDays, entityCounts, isoDate, isoDateTime, randomInstant } from '../kit/deterministic-random.js';
+import type { SqlDatabase } from '../kit/sql-database.js';
+
+export const SEGMENTS = [
+  { id: 1, name: 'Loyal Champions', description: 'Frequent, recent, high-value buyers' },
+  { id: 2, name: 'Rising Stars', description: 'New customers with a fast-growing basket' },
+  { id: 3, name: 'Bargain Hunters', description: 'Buy mostly on discount' },
+  { id: 4, name: 'Outdoor Enthusiasts', description: 'Strong affinity for outdoor and sports products' },
+  { id: 5, name: 'At Risk', description: 'Used to buy often, quiet for months' },
+  { id: 6, name: 'Dormant', description: 'No purchase in over a year' },
+];
+const CHANNELS = ['EMAIL', 'SMS', 'SOCIAL', 'DISPLAY'];
+const THEMES = ['Spring Sale', 'Back to School', 'Black Friday', 'Winter Warmers', 'Summer Outdoors', 'Loyalty Rewards', 'New Arrivals', 'Win-Back'];
+
+export function seedMarketing(db: SqlDatabase, { scale, seed }: SeedOptions): void {
+  const counts = entityCounts(scale);
+  const insertSegment = db.raw.prepare('INSERT INTO segments (id, name, description) VALUES (?, ?, ?)');
+  for (const s of SEGMENTS) insertSegment.run(s.id, s.name, s.description);
+
+  const insertMember = db.raw.prepare('INSERT INTO customer_segments (customer_id, segment_id) VALUES (?, ?)');
+  const insertConsent = db.raw.prepare(
+    'INSERT INTO consents (customer_id, email_opt_in, sms_opt_in, profiling_opt_in, updated_at) VALUES (?, ?, ?, ?, ?)',
+  );
+  const membersOf = new Map<number, number[]>();
+  for (let id = 1; id <= counts.customers; id++) {
+    const rng = Random.for(seed, 'marketing-customer', id);
+    const profiling = rng.chance(0.8);
+    insertConsent.run(id, rng.chance(0.7) ? 1 : 0, rng.chance(0.35) ? 1 : 0, profiling ? 1 : 0, isoDateTime(randomInstant(rng)));
+    // Customers who refused profiling are not segmented: consent is enforced at the source.
+    if (!profiling) continue;
+    const segment = rng.weighted(SEGMENTS.map((s, i) => [s.id, [8, 12, 20, 15, 10, 9][i]!] as [number, number]));
+    insertMember.run(id, segment);
+    (membersOf.get(segment) ?? membersOf.set(segment, []).get(segment)!).push(id);
+  }
+
+  const insertCampaign = db.raw.prepare(
+    'INSERT INTO campaigns (id, name, channel, starts_on, ends_on, budget, segment_id) VALUES (?, ?, ?, ?, ?, ?, ?)',
+  );
+  const insertResponse = db.raw.prepare(
+    'INSERT INTO campaign_responses (campaign_id, customer_id, kind, responded_at) VALUES (?, ?, ?, ?)',
+  );
+  const campaigns = Math.max(12, Math.round(36 * Math.sqrt(scale)));
+  for (let id = 1; id <= campaigns; id++) {
+    const rng = Random.for(seed, 'campaign', id);
+    const start = DATA_START + Math.floor(((DATA_END - DATA_START - 40 * 86_400_000) * (id - 1)) / campaigns);
+    const end = addDays(start, rng.int(7, 35));
+    const segment = rng.pick(SEGMENTS).id;
+    insertCampaign.run(id, `${rng.pick(THEMES)} ${new Date(start).getUTCFullYear()}`, rng.pick(CHANNELS), isoDate(start), isoDate(end), rng.int(5, 80) * 1000, segment);
+    for (const customerId of membersOf.get(segment) ?? []) {
+      if (!rng.chance(0.25)) continue;
+      const kind = rng.weighted([['OPENED', 60], ['CLICKED', 25], ['CONVERTED', 10], ['UNSUBSCRIBED', 5]] as [string, number][]);
+      insertResponse.run(id, customerId, kind, isoDateTime(randomInstant(rng, start, end)));
+    }
+  }
+}

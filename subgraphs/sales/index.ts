@@ -1,0 +1,79 @@
+import { fileURLToPath } from 'node:url';
+import { loaderByKey, loaderOfLists, loaderPerArguments, toKey } from '../kit/batch-loaders.js';
+import { defineDomain } from '../kit/domain.js';
+import { MIGRATION, sqliteSalesRepository, type OrderLineRecord, type OrderRecord, type Period, type SalesRepository } from './repository.js';
+import { seedSales } from './seed.js';
+
+const loaders = (repo: SalesRepository) => ({
+  order: loaderByKey((ids: readonly number[]) => repo.ordersByIds(ids), (o) => o.id),
+  linesOfOrder: loaderOfLists((ids: readonly number[]) => repo.linesOfOrders(ids), (l) => l.order_id),
+  customerSales: loaderByKey((ids: readonly number[]) => repo.customerSales(ids), (s) => s.customer_id),
+  unitsSold: loaderByKey((ids: readonly number[]) => repo.unitsSold(ids), (u) => u.product_id),
+  recentOrders: loaderPerArguments((first: number) =>
+    loaderOfLists((ids: readonly number[]) => repo.recentOrdersOfCustomers(ids, first), (o) => o.customer_id),
+  ),
+  productTrend: loaderPerArguments(({ period, last }: { period: Period; last: number }) =>
+    loaderOfLists((ids: readonly number[]) => repo.productTrends(ids, period, last), (p) => p.product_id!),
+  ),
+});
+
+type Context = { repo: SalesRepository; loaders: ReturnType<typeof loaders> };
+const clamp = (n: number | undefined, fallback: number, max: number) => Math.max(0, Math.min(n ?? fallback, max));
+
+export default defineDomain({
+  name: 'sales',
+  description: 'Order history and sales trends; contributes Customer.orders, Customer.lifetimeValue, Product.salesTrend',
+  defaultPort: 4003,
+  schemaPath: fileURLToPath(new URL('./schema.graphql', import.meta.url)),
+  schemaVersion: 1,
+  migrate: (db) => db.exec(MIGRATION),
+  seed: seedSales,
+  repository: sqliteSalesRepository,
+  loaders,
+  resolvers: {
+    Query: {
+      order: (_: unknown, { id }: { id: string }, ctx: Context) => ctx.loaders.order.load(toKey(id)),
+      salesTrends: (
+        _: unknown,
+        args: { period?: Period; from?: string; to?: string; region?: string; productId?: string; groupByRegion?: boolean },
+        ctx: Context,
+      ) =>
+        ctx.repo.trends({
+          period: args.period ?? 'MONTH',
+          from: args.from ?? null,
+          to: args.to ?? null,
+          region: args.region ?? null,
+          productId: args.productId ? toKey(args.productId) : null,
+          groupByRegion: args.groupByRegion ?? false,
+        }),
+    },
+    Order: {
+      __resolveReference: (ref: { id: string }, ctx: Context) => ctx.loaders.order.load(toKey(ref.id)),
+      placedAt: (o: OrderRecord) => o.placed_at,
+      customer: (o: OrderRecord) => ({ id: String(o.customer_id) }),
+      lines: (o: OrderRecord, _: unknown, ctx: Context) => ctx.loaders.linesOfOrder.load(o.id),
+    },
+    OrderLine: {
+      lineNumber: (l: OrderLineRecord) => l.line_number,
+      unitPrice: (l: OrderLineRecord) => l.unit_price,
+      product: (l: OrderLineRecord) => ({ id: String(l.product_id) }),
+    },
+    Customer: {
+      // Sales does not own customers: a reference is just the key, no lookup needed.
+      __resolveReference: (ref: { id: string }) => ({ id: ref.id }),
+      orders: (c: { id: string }, args: { first?: number }, ctx: Context) =>
+        ctx.loaders.recentOrders(clamp(args.first, 10, 100)).load(toKey(c.id)),
+      orderCount: async (c: { id: string }, _: unknown, ctx: Context) =>
+        (await ctx.loaders.customerSales.load(toKey(c.id)))?.order_count ?? 0,
+      lifetimeValue: async (c: { id: string }, _: unknown, ctx: Context) =>
+        (await ctx.loaders.customerSales.load(toKey(c.id)))?.lifetime_value ?? 0,
+    },
+    Product: {
+      __resolveReference: (ref: { id: string }) => ({ id: ref.id }),
+      salesTrend: (p: { id: string }, args: { period?: Period; last?: number }, ctx: Context) =>
+        ctx.loaders.productTrend({ period: args.period ?? 'MONTH', last: clamp(args.last, 12, 120) }).load(toKey(p.id)),
+      unitsSold: async (p: { id: string }, _: unknown, ctx: Context) =>
+        (await ctx.loaders.unitsSold.load(toKey(p.id)))?.units ?? 0,
+    },
+  },
+});

@@ -1,0 +1,158 @@
+import { inList, type SqlDatabase } from '../kit/sql-database.js';
+
+export interface OrderRecord {
+  id: number;
+  customer_id: number;
+  placed_at: string;
+  status: string;
+  channel: string;
+  region: string;
+  total: number;
+  currency: string;
+}
+export interface OrderLineRecord {
+  order_id: number;
+  line_number: number;
+  product_id: number;
+  quantity: number;
+  unit_price: number;
+  amount: number;
+}
+export interface CustomerSalesRecord {
+  customer_id: number;
+  order_count: number;
+  lifetime_value: number;
+}
+export interface TrendPointRecord {
+  product_id?: number;
+  period: string;
+  region: string | null;
+  orders: number;
+  units: number;
+  revenue: number;
+}
+export type Period = 'DAY' | 'WEEK' | 'MONTH' | 'QUARTER' | 'YEAR';
+export interface TrendFilter {
+  period: Period;
+  from: string | null;
+  to: string | null;
+  region: string | null;
+  productId: number | null;
+  groupByRegion: boolean;
+}
+
+/** All of the sales domain's data access. Aggregates are computed in SQL, not in JavaScript. */
+export interface SalesRepository {
+  ordersByIds(ids: readonly number[]): Promise<OrderRecord[]>;
+  /** The newest `first` orders of each customer asked for, in one statement. */
+  recentOrdersOfCustomers(customerIds: readonly number[], first: number): Promise<OrderRecord[]>;
+  linesOfOrders(orderIds: readonly number[]): Promise<OrderLineRecord[]>;
+  customerSales(customerIds: readonly number[]): Promise<CustomerSalesRecord[]>;
+  unitsSold(productIds: readonly number[]): Promise<{ product_id: number; units: number }[]>;
+  productTrends(productIds: readonly number[], period: Period, last: number): Promise<TrendPointRecord[]>;
+  trends(filter: TrendFilter): Promise<TrendPointRecord[]>;
+}
+
+export const MIGRATION = `
+  CREATE TABLE orders (
+    id INTEGER PRIMARY KEY,
+    customer_id INTEGER NOT NULL,
+    placed_at TEXT NOT NULL,
+    status TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    region TEXT NOT NULL,
+    total REAL NOT NULL,
+    currency TEXT NOT NULL
+  );
+  CREATE INDEX orders_customer ON orders (customer_id, placed_at DESC);
+  CREATE INDEX orders_placed ON orders (placed_at);
+  CREATE TABLE order_lines (
+    order_id INTEGER NOT NULL REFERENCES orders (id),
+    line_number INTEGER NOT NULL,
+    product_id INTEGER NOT NULL,
+    quantity INTEGER NOT NULL CHECK (quantity > 0),
+    unit_price REAL NOT NULL,
+    amount REAL NOT NULL,
+    PRIMARY KEY (order_id, line_number)
+  );
+  CREATE INDEX order_lines_product ON order_lines (product_id);
+`;
+
+/** SQL for each calendar bucket of ISO-8601 timestamps. Fixed strings: never user input. */
+const PERIOD_SQL: Record<Period, string> = {
+  DAY: 'substr(o.placed_at, 1, 10)',
+  WEEK: "strftime('%Y-W%W', o.placed_at)",
+  MONTH: 'substr(o.placed_at, 1, 7)',
+  QUARTER: "substr(o.placed_at, 1, 4) || '-Q' || ((CAST(substr(o.placed_at, 6, 2) AS INTEGER) + 2) / 3)",
+  YEAR: 'substr(o.placed_at, 1, 4)',
+};
+
+export function sqliteSalesRepository(db: SqlDatabase): SalesRepository {
+  return {
+    async ordersByIds(ids) {
+      return db.all('SELECT * FROM orders WHERE id IN (SELECT value FROM json_each(?))', inList(ids));
+    },
+    async recentOrdersOfCustomers(customerIds, first) {
+      return db.all(
+        `SELECT * FROM (
+           SELECT o.*, ROW_NUMBER() OVER (PARTITION BY customer_id ORDER BY placed_at DESC, id DESC) AS rank
+           FROM orders o WHERE customer_id IN (SELECT value FROM json_each(?))
+         ) WHERE rank <= ? ORDER BY customer_id, rank`,
+        inList(customerIds),
+        first,
+      );
+    },
+    async linesOfOrders(orderIds) {
+      return db.all(
+        'SELECT * FROM order_lines WHERE order_id IN (SELECT value FROM json_each(?)) ORDER BY order_id, line_number',
+        inList(orderIds),
+      );
+    },
+    async customerSales(customerIds) {
+      return db.all(
+        `SELECT customer_id, COUNT(*) AS order_count,
+                ROUND(SUM(CASE WHEN status IN ('CANCELLED', 'RETURNED') THEN 0 ELSE total END), 2) AS lifetime_value
+         FROM orders WHERE customer_id IN (SELECT value FROM json_each(?)) GROUP BY customer_id`,
+        inList(customerIds),
+      );
+    },
+    async unitsSold(productIds) {
+      return db.all(
+        `SELECT l.product_id, SUM(l.quantity) AS units FROM order_lines l JOIN orders o ON o.id = l.order_id
+         WHERE l.product_id IN (SELECT value FROM json_each(?)) AND o.status NOT IN ('CANCELLED', 'RETURNED')
+         GROUP BY l.product_id`,
+        inList(productIds),
+      );
+    },
+    async productTrends(productIds, period, last) {
+      return db.all(
+        `SELECT product_id, period, NULL AS region, orders, units, revenue FROM (
+           SELECT *, ROW_NUMBER() OVER (PARTITION BY product_id ORDER BY period DESC) AS rank FROM (
+             SELECT l.product_id, ${PERIOD_SQL[period]} AS period, COUNT(DISTINCT o.id) AS orders,
+                    SUM(l.quantity) AS units, ROUND(SUM(l.amount), 2) AS revenue
+             FROM order_lines l JOIN orders o ON o.id = l.order_id
+             WHERE l.product_id IN (SELECT value FROM json_each(?)) AND o.status != 'CANCELLED'
+             GROUP BY l.product_id, period))
+         WHERE rank <= ? ORDER BY product_id, period`,
+        inList(productIds),
+        last,
+      );
+    },
+    async trends({ period, from, to, region, productId, groupByRegion }) {
+      const regionColumn = groupByRegion ? 'o.region' : 'NULL';
+      return db.all(
+        `SELECT ${PERIOD_SQL[period]} AS period, ${regionColumn} AS region, COUNT(DISTINCT o.id) AS orders,
+                SUM(l.quantity) AS units, ROUND(SUM(l.amount), 2) AS revenue
+         FROM orders o JOIN order_lines l ON l.order_id = o.id
+         WHERE o.status != 'CANCELLED'
+           AND (?1 IS NULL OR o.placed_at >= ?1) AND (?2 IS NULL OR o.placed_at < ?2)
+           AND (?3 IS NULL OR o.region = ?3) AND (?4 IS NULL OR l.product_id = ?4)
+         GROUP BY period, ${regionColumn} ORDER BY period, region`,
+        from,
+        to,
+        region,
+        productId,
+      );
+    },
+  };
+}

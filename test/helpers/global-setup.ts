@@ -1,0 +1,28 @@
+import { mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TestProject } from 'vitest/node';
+import { DOMAINS } from '../../subgraphs/registry.js';
+import { openDomainDatabase } from '../../subgraphs/kit/database-lifecycle.js';
+import { DEFAULT_SEED } from '../../subgraphs/kit/deterministic-random.js';
+import { createLogger } from '../../subgraphs/kit/logger.js';
+
+/**
+ * Seeds every domain's database once per run (default scale, default seed), so test files can
+ * open them side by side without racing to create them. Reused across runs: the kit rebuilds a
+ * database only when its settings changed.
+ */
+export default function setup(project: TestProject) {
+  const dataDir = join(tmpdir(), `data-mesh-test-${DEFAULT_SEED}`);
+  mkdirSync(dataDir, { recursive: true });
+  for (const domain of DOMAINS) {
+    openDomainDatabase(domain, join(dataDir, `${domain.name}.db`), { scale: 1, seed: DEFAULT_SEED }, createLogger('test-setup')).close();
+  }
+  project.provide('dataDir', dataDir);
+}
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    dataDir: string;
+  }
+}

@@ -110,6 +110,11 @@ function subgraphsOf(nodes: readonly unknown[] | undefined, message: string): st
     if (subgraph) names.add(subgraph);
   }
   for (const match of message.matchAll(/\[([A-Za-z][\w-]*)\]/g)) names.add(match[1]!);
+  // Some errors (e.g. INVALID_FIELD_SHARING) carry nodes without a subgraph and only name them in
+  // the text: `… from subgraphs "a" and "b"`, `… in subgraph "a"`.
+  for (const match of message.matchAll(/\bsubgraphs? ((?:"[A-Za-z][\w-]*"(?:, | and |, and )?)+)/g)) {
+    for (const quoted of match[1]!.matchAll(/"([A-Za-z][\w-]*)"/g)) names.add(quoted[1]!);
+  }
   return [...names];
 }
 

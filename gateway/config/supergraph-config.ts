@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { parseDocument } from 'yaml';
+import { isMap, isScalar, parseDocument } from 'yaml';
 import { ConfigError } from './config-error.js';
 
 /**
@@ -65,7 +65,7 @@ export function parseSupergraphConfig(text: string, file: string, baseDir: strin
     const isDuplicate = error.code === 'DUPLICATE_KEY';
     throw new ConfigError(
       file,
-      null,
+      isDuplicate ? keyPathAt(doc.contents, error.pos[0]) : null,
       `${isDuplicate ? 'duplicate key' : 'invalid YAML'}${line ? ` at line ${line.line}, column ${line.col}` : ''}: ${error.message.split('\n')[0]}`,
     );
   }
@@ -112,6 +112,18 @@ export function parseSupergraphConfig(text: string, file: string, baseDir: strin
     }
   }
   return { file, federationVersion, subgraphs };
+}
+
+/** The dotted path of the mapping key that starts at `offset` (e.g. `subgraphs.customers`), to name a duplicate key. */
+function keyPathAt(node: unknown, offset: number, path: string[] = []): string | null {
+  if (!isMap(node)) return null;
+  for (const pair of node.items) {
+    const key = isScalar(pair.key) ? String(pair.key.value) : String(pair.key);
+    if (isScalar(pair.key) && pair.key.range?.[0] === offset) return [...path, key].join('.');
+    const inner = keyPathAt(pair.value, offset, [...path, key]);
+    if (inner) return inner;
+  }
+  return null;
 }
 
 function isHttpUrl(value: string): boolean {

@@ -44,6 +44,9 @@ export async function startSubgraph(domain: Domain, options: SubgraphOptions): P
     plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginInlineTraceDisabled()],
     // The gateway is the public edge; stack traces stay inside.
     includeStacktraceInErrorResponses: false,
+    // Our CLIs own SIGINT/SIGTERM (close the HTTP server, stop children, exit 0); Apollo's own
+    // handler would race them and re-raise the signal, killing the process mid-shutdown.
+    stopOnTerminationSignals: false,
   });
   await apollo.start();
 

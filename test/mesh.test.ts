@@ -1,15 +1,18 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startMesh, type TestMesh } from './helpers/mesh.js';
+import { fullAccess, startMesh, type TestMesh } from './helpers/mesh.js';
 
 let mesh: TestMesh;
+let auth: Record<string, string>;
+const query = (text: string) => mesh.query(text, undefined, auth);
 beforeAll(async () => {
   mesh = await startMesh();
+  auth = await fullAccess();
 });
 afterAll(() => mesh?.close());
 
 describe('cross-domain queries through the gateway', () => {
   it('joins customers → orders → lines → products and invoices, matching every database', async () => {
-    const { status, body } = await mesh.query(`{
+    const { status, body } = await query(`{
       customer(id: "42") {
         id fullName region
         orders(first: 3) { id total placedAt invoice { number total } lines { quantity amount product { id sku price } } }
@@ -42,7 +45,7 @@ describe('cross-domain queries through the gateway', () => {
   });
 
   it('computes lifetime value and sales trends in SQL, equal to an independent aggregate', async () => {
-    const { body } = await mesh.query(`{
+    const { body } = await query(`{
       customer(id: "7") { lifetimeValue orderCount }
       product(id: "3") { name salesTrend(period: YEAR, last: 3) { period units revenue } }
     }`);
@@ -63,7 +66,7 @@ describe('cross-domain queries through the gateway', () => {
   });
 
   it('resolves marketing segment and finance margin (@requires price) for the same entities', async () => {
-    const { body } = await mesh.query(`{
+    const { body } = await query(`{
       customers(first: 5) { id segment { name } consent { emailOptIn } }
       product(id: "10") { price unitCost unitMargin }
     }`);
@@ -87,10 +90,10 @@ describe('cross-domain queries through the gateway', () => {
     const bad = await fetch(mesh.gateway.graphqlUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query": ' });
     expect(bad.status).toBe(400);
     expect((await bad.json()).errors[0].extensions.code).toBe('BAD_REQUEST');
-    const invalid = await mesh.query('{ customer(id: "1") { noSuchField } }');
+    const invalid = await query('{ customer(id: "1") { noSuchField } }');
     expect(invalid.status).toBe(400);
     expect(invalid.body.errors![0].extensions!.code).toBe('GRAPHQL_VALIDATION_FAILED');
-    const after = await mesh.query('{ customer(id: "1") { id } }');
+    const after = await query('{ customer(id: "1") { id } }');
     expect(after.body.data.customer.id).toBe('1');
   });
 });

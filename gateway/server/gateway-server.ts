@@ -11,7 +11,16 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { executeGraphQL, HttpError, sendGraphQLError, sendJson } from '../../subgraphs/kit/apollo-http.js';
 import { createLogger } from '../../subgraphs/kit/logger.js';
+import { AuthenticationError, JwtAuthenticator } from '../authentication/jwt-authenticator.js';
+import { mintToken } from '../authentication/mint-token.js';
+import { Authorizer } from '../authorization/authorizer.js';
+import { AuthorizingGateway } from '../authorization/authorizing-gateway.js';
+import { PolicyBook } from '../authorization/policy-book.js';
+import { stripSecurityLinkPurposes } from '../authorization/strip-security-links.js';
+import { gatewayConfigFromEnv, type GatewayConfig } from '../config/gateway-config.js';
 import { ExplorerPage } from '../explorer/explorer-page.js';
+import { IdentitySigner, type ForwardedIdentity } from '../../subgraphs/kit/forwarded-identity.js';
+import type { GatewayContext } from './gateway-context.js';
 import { subgraphsOfSupergraph } from '../supergraph/supergraph-info.js';
 import { SubgraphDataSource } from './subgraph-data-source.js';
 
@@ -21,6 +30,8 @@ export interface GatewayOptions {
   /** 0 picks a free port (tests). */
   port: number;
   host?: string;
+  /** Governance settings; read from the environment when absent. */
+  config?: GatewayConfig;
 }
 
 export interface RunningGateway {
@@ -40,13 +51,21 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const subgraphs = subgraphsOfSupergraph(options.supergraphSdl);
   const supergraphHash = createHash('sha256').update(options.supergraphSdl).digest('hex').slice(0, 16);
 
-  const gateway = new ApolloGateway({
-    supergraphSdl: options.supergraphSdl,
+  const config = options.config ?? gatewayConfigFromEnv(process.env, (m) => log.warn(m));
+  const policies = new PolicyBook(config.policiesFile);
+  // Built once per supergraph: the enforcement index, and the policies it names (all must exist).
+  const authorizer = new Authorizer(options.supergraphSdl, config.authorizationMode, policies);
+  const authenticator = new JwtAuthenticator(config.jwt);
+  const signer = new IdentitySigner(config.signingKey);
+
+  const apolloGateway = new ApolloGateway({
+    // ApolloGateway cannot enforce SECURITY features and refuses them; we enforce them above it.
+    supergraphSdl: stripSecurityLinkPurposes(options.supergraphSdl),
     buildService: ({ name, url }) => new SubgraphDataSource(name, url!),
     logger: { debug: () => {}, info: () => {}, warn: (m) => log.warn(String(m)), error: (m) => log.error(String(m)) },
   });
-  const apollo = new ApolloServer({
-    gateway,
+  const apollo = new ApolloServer<GatewayContext>({
+    gateway: new AuthorizingGateway(apolloGateway, authorizer),
     includeStacktraceInErrorResponses: false,
     // Our CLIs own SIGINT/SIGTERM (close the HTTP server, stop children, exit 0); Apollo's own
     // handler would race them and re-raise the signal, killing the process mid-shutdown.
@@ -58,7 +77,12 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     ],
   });
   await apollo.start();
-  const explorer = new ExplorerPage({ endpoint: '/graphql', title: 'Data Mesh Explorer' });
+  const explorer = new ExplorerPage({
+    endpoint: '/graphql',
+    title: 'Data Mesh Explorer',
+    // On the development secret only, the explorer comes with a token that can run the example.
+    headers: config.developmentSecret ? { Authorization: `Bearer ${await explorerDevelopmentToken(config, authorizer)}` } : undefined,
+  });
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? '/').split('?')[0];
@@ -75,13 +99,44 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     if (req.method !== 'GET' && req.method !== 'POST') {
       throw new HttpError(405, 'METHOD_NOT_ALLOWED', 'Use POST (or GET for queries) on /graphql');
     }
-    await executeGraphQL(apollo, req, res, async () => ({}));
+    const context = await requestContext(req);
+    await executeGraphQL(apollo, req, res, async () => context);
+  };
+
+  /** Authenticates the caller (an invalid token is a 401, never anonymous) and signs what subgraphs will see. */
+  const requestContext = async (req: IncomingMessage): Promise<GatewayContext> => {
+    let identity;
+    try {
+      identity = await authenticator.authenticate(req.headers.authorization);
+    } catch (error) {
+      if (error instanceof AuthenticationError) throw new HttpError(error.code === 'TOKEN_VERIFICATION_UNAVAILABLE' ? 503 : 401, error.code, error.message);
+      throw error;
+    }
+    const forwarded: ForwardedIdentity = {
+      authenticated: identity !== null,
+      subject: identity?.subject ?? null,
+      scopes: identity?.scopes ?? [],
+      claims: Object.fromEntries(policies.forwardedClaims.filter((c) => identity?.claims[c] !== undefined).map((c) => [c, identity!.claims[c]])),
+    };
+    const purpose = req.headers['x-data-purpose'];
+    return {
+      caller: {
+        authenticated: identity !== null,
+        scopes: new Set(identity?.scopes ?? []),
+        claims: identity?.claims ?? {},
+        purpose: typeof purpose === 'string' ? purpose : '',
+      },
+      identityHeader: await signer.header(forwarded),
+      unauthorizedCount: 0,
+    };
   };
 
   const server = createServer((req, res) => {
     handle(req, res).catch((error: unknown) => {
       if (res.headersSent) return res.destroy();
-      if (error instanceof HttpError) return sendGraphQLError(res, error);
+      if (error instanceof HttpError) {
+        return sendGraphQLError(res, error, error.status === 401 ? { 'www-authenticate': `Bearer error="invalid_token"` } : {});
+      }
       log.error('request failed', { error: String(error) });
       sendGraphQLError(res, new HttpError(500, 'INTERNAL_SERVER_ERROR', 'Internal server error'));
     });
@@ -106,6 +161,21 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       await apollo.stop();
     },
   };
+}
+
+/** A 12-hour token holding every scope the supergraph names, plus the finance department claim. */
+function explorerDevelopmentToken(config: GatewayConfig, authorizer: Authorizer): Promise<string> {
+  const scopes = new Set<string>();
+  for (const r of [...authorizer.index.fields.values(), ...authorizer.index.types.values()]) for (const all of r.scopes ?? []) for (const s of all) scopes.add(s);
+  return mintToken({
+    secret: config.jwt.secret!,
+    subject: 'explorer-developer',
+    scopes: [...scopes].sort(),
+    claims: { department: 'finance' },
+    expiresIn: '12h',
+    issuer: config.jwt.issuer,
+    audience: config.jwt.audience,
+  });
 }
 
 /** A browser navigating to the URL (not a GraphQL client doing a GET query). */

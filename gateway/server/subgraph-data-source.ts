@@ -1,4 +1,6 @@
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
+import { IDENTITY_HEADER } from '../../subgraphs/kit/forwarded-identity.js';
+import type { GatewayContext } from './gateway-context.js';
 import type { GatewayGraphQLResponse } from '@apollo/server-gateway-interface';
 import { GraphQLError } from 'graphql';
 
@@ -10,6 +12,12 @@ import { GraphQLError } from 'graphql';
 export class SubgraphDataSource extends RemoteGraphQLDataSource {
   constructor(readonly subgraphName: string, url: string) {
     super({ url });
+  }
+
+  /** Every fetch carries the caller's identity, signed by the gateway; subgraphs refuse anything else. */
+  override willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<Record<string, any>>): void {
+    const identityHeader = (context as Partial<GatewayContext>).identityHeader;
+    if (identityHeader) request.http?.headers.set(IDENTITY_HEADER, identityHeader);
   }
 
   override async process(options: GraphQLDataSourceProcessOptions): Promise<GatewayGraphQLResponse> {

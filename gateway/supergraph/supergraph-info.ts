@@ -1,4 +1,5 @@
 import { Supergraph } from '@apollo/federation-internals';
+import { stripSecurityLinkPurposes } from '../authorization/strip-security-links.js';
 
 export interface SupergraphSubgraph {
   name: string;
@@ -11,6 +12,7 @@ export interface SupergraphSubgraph {
  * at start, with the library's own message.
  */
 export function subgraphsOfSupergraph(supergraphSdl: string): SupergraphSubgraph[] {
-  const supergraph = Supergraph.build(supergraphSdl);
+  // The library refuses SECURITY features it does not enforce; we enforce them, so read past that.
+  const supergraph = Supergraph.build(stripSecurityLinkPurposes(supergraphSdl));
   return supergraph.subgraphs().values().map((s) => ({ name: s.name, url: s.url }));
 }

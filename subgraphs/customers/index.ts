@@ -1,16 +1,18 @@
 import { fileURLToPath } from 'node:url';
 import { loaderByKey, toKey } from '../kit/batch-loaders.js';
 import { defineDomain } from '../kit/domain.js';
+import type { ForwardedIdentity } from '../kit/forwarded-identity.js';
+import { visibleRegion } from '../kit/row-level.js';
 import { MIGRATION, sqliteCustomersRepository, type CustomerRecord, type CustomersRepository } from './repository.js';
 import { seedCustomers } from './seed.js';
 
 const MAX_PAGE = 500;
 
-const loaders = (repo: CustomersRepository) => ({
-  customer: loaderByKey((ids: readonly number[]) => repo.byIds(ids), (c) => c.id),
+const loaders = (repo: CustomersRepository, identity: ForwardedIdentity) => ({
+  customer: loaderByKey((ids: readonly number[]) => repo.byIds(ids, visibleRegion(identity)), (c) => c.id),
 });
 
-type Context = { repo: CustomersRepository; loaders: ReturnType<typeof loaders> };
+type Context = { repo: CustomersRepository; loaders: ReturnType<typeof loaders>; identity: ForwardedIdentity };
 
 export default defineDomain({
   name: 'customers',
@@ -30,6 +32,7 @@ export default defineDomain({
           first: Math.max(0, Math.min(args.first ?? 20, MAX_PAGE)),
           after: args.after ? toKey(args.after) : 0,
           region: args.region ?? null,
+          visibleRegion: visibleRegion(ctx.identity),
         }),
     },
     Customer: {

@@ -8,8 +8,9 @@ export type { CustomerRecord };
  * implement this same interface.
  */
 export interface CustomersRepository {
-  byIds(ids: readonly number[]): Promise<CustomerRecord[]>;
-  list(args: { first: number; after: number; region: string | null }): Promise<CustomerRecord[]>;
+  /** `visibleRegion` is the caller's row-level restriction (null = all regions). */
+  byIds(ids: readonly number[], visibleRegion: string | null): Promise<CustomerRecord[]>;
+  list(args: { first: number; after: number; region: string | null; visibleRegion: string | null }): Promise<CustomerRecord[]>;
 }
 
 export const MIGRATION = `
@@ -30,15 +31,20 @@ export const MIGRATION = `
 
 export function sqliteCustomersRepository(db: SqlDatabase): CustomersRepository {
   return {
-    async byIds(ids) {
-      return db.all<CustomerRecord>('SELECT * FROM customers WHERE id IN (SELECT value FROM json_each(?))', inList(ids));
-    },
-    async list({ first, after, region }) {
+    async byIds(ids, visibleRegion) {
       return db.all<CustomerRecord>(
-        'SELECT * FROM customers WHERE id > ? AND (? IS NULL OR region = ?) ORDER BY id LIMIT ?',
+        'SELECT * FROM customers WHERE id IN (SELECT value FROM json_each(?1)) AND (?2 IS NULL OR region = ?2)',
+        inList(ids),
+        visibleRegion,
+      );
+    },
+    async list({ first, after, region, visibleRegion }) {
+      return db.all<CustomerRecord>(
+        `SELECT * FROM customers WHERE id > ?1 AND (?2 IS NULL OR region = ?2) AND (?3 IS NULL OR region = ?3)
+         ORDER BY id LIMIT ?4`,
         after,
         region,
-        region,
+        visibleRegion,
         first,
       );
     },

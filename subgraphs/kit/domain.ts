@@ -1,4 +1,5 @@
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
+import type { ForwardedIdentity } from './forwarded-identity.js';
 import type { SqlDatabase } from './sql-database.js';
 
 /** What seeding needs to know: how big, and which random stream. */
@@ -11,8 +12,10 @@ export interface SeedOptions {
 /** Per-request context every resolver receives. */
 export interface SubgraphContext<Repo, Loaders> {
   repo: Repo;
-  /** Fresh per request, so batches and caches never leak between callers. */
+  /** Fresh per request, so batches and caches never leak between callers (or identities). */
   loaders: Loaders;
+  /** Who is asking, as verified from the gateway's signature: for row-level rules. */
+  identity: ForwardedIdentity;
 }
 
 /**
@@ -31,7 +34,8 @@ export interface Domain<Repo = any, Loaders = any> {
   migrate(db: SqlDatabase): void;
   seed(db: SqlDatabase, options: SeedOptions): void;
   repository(db: SqlDatabase): Repo;
-  loaders(repo: Repo): Loaders;
+  /** Per-request loaders; row-level rules that depend on the caller belong here or in the repository. */
+  loaders(repo: Repo, identity: ForwardedIdentity): Loaders;
   resolvers: GraphQLResolverMap<SubgraphContext<Repo, Loaders>>;
 }
 

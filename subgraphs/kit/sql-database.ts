@@ -13,7 +13,7 @@ export class SqlDatabase {
   readonly raw: Database.Database;
   /** Statements executed since open; read by tests and `/metrics`. */
   statementsExecuted = 0;
-  private readonly statements = new Map<string, Database.Statement>();
+  private readonly statements = new Map<string, { stmt: Database.Statement; numbered: boolean }>();
 
   constructor(readonly path: string) {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
@@ -24,28 +24,38 @@ export class SqlDatabase {
     this.raw.pragma('foreign_keys = ON');
   }
 
-  private statement(sql: string): Database.Statement {
-    let stmt = this.statements.get(sql);
-    if (!stmt) {
-      stmt = this.raw.prepare(sql);
-      this.statements.set(sql, stmt);
+  /**
+   * Numbered parameters (`?1`, `?2`, reusable within a statement) are bound by better-sqlite3 as
+   * an object keyed by number; callers still pass them positionally.
+   */
+  private bind(sql: string, params: unknown[]): [Database.Statement, unknown[]] {
+    let entry = this.statements.get(sql);
+    if (!entry) {
+      entry = { stmt: this.raw.prepare(sql), numbered: /\?\d/.test(sql) };
+      this.statements.set(sql, entry);
     }
-    return stmt;
+    if (!entry.numbered) return [entry.stmt, params];
+    const named: Record<number, unknown> = {};
+    params.forEach((value, i) => (named[i + 1] = value));
+    return [entry.stmt, [named]];
   }
 
   all<T>(sql: string, ...params: unknown[]): T[] {
     this.statementsExecuted++;
-    return this.statement(sql).all(...params) as T[];
+    const [stmt, args] = this.bind(sql, params);
+    return stmt.all(...args) as T[];
   }
 
   get<T>(sql: string, ...params: unknown[]): T | undefined {
     this.statementsExecuted++;
-    return this.statement(sql).get(...params) as T | undefined;
+    const [stmt, args] = this.bind(sql, params);
+    return stmt.get(...args) as T | undefined;
   }
 
   run(sql: string, ...params: unknown[]): Database.RunResult {
     this.statementsExecuted++;
-    return this.statement(sql).run(...params);
+    const [stmt, args] = this.bind(sql, params);
+    return stmt.run(...args);
   }
 
   /** Runs DDL or several statements at once (migrations). */

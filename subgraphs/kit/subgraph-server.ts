@@ -5,9 +5,10 @@ import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parse } from 'graphql';
-import { executeGraphQL, HttpError, sendGraphQLError, sendJson } from './apollo-http.js';
+import { executeGraphQL, HttpError, readBody, sendGraphQLError, sendJson } from './apollo-http.js';
 import { openDomainDatabase } from './database-lifecycle.js';
 import type { Domain, SeedOptions, SubgraphContext } from './domain.js';
+import { IdentityError, IdentityVerifier, IDENTITY_HEADER, signingKeyFromEnv, type ForwardedIdentity } from './forwarded-identity.js';
 import { createLogger } from './logger.js';
 import type { SqlDatabase } from './sql-database.js';
 
@@ -16,6 +17,10 @@ export interface SubgraphOptions extends SeedOptions {
   port: number;
   host?: string;
   dbPath: string;
+  /** Shared with the gateway; defaults to MESH_SIGNING_KEY (or the development key). */
+  signingKey?: string;
+  /** Called with every GraphQL request body the subgraph accepts (tests record what the gateway asked). */
+  onRequest?: (body: { query?: string; variables?: unknown }) => void;
 }
 
 export interface RunningSubgraph {
@@ -51,7 +56,7 @@ export async function startSubgraph(domain: Domain, options: SubgraphOptions): P
   await apollo.start();
 
   let requests = 0;
-  const context = async (): Promise<SubgraphContext<unknown, unknown>> => ({ repo, loaders: domain.loaders(repo) });
+  const verifier = new IdentityVerifier(options.signingKey ?? signingKeyFromEnv(process.env, (m) => log.warn(m)));
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? '/').split('?')[0];
@@ -65,8 +70,22 @@ export async function startSubgraph(domain: Domain, options: SubgraphOptions): P
       return;
     }
     if (path !== '/graphql' && path !== '/') throw new HttpError(404, 'NOT_FOUND', `No route for ${path}`);
+    // No signed identity, no data: the gateway is the only way in.
+    const identity: ForwardedIdentity = await verifier.verify(req.headers[IDENTITY_HEADER]).catch((error: unknown) => {
+      if (error instanceof IdentityError) throw new HttpError(401, error.code, error.message);
+      throw error;
+    });
     requests++;
-    await executeGraphQL(apollo, req, res, context);
+    const bodyText = req.method === 'POST' ? await readBody(req) : undefined;
+    if (options.onRequest && bodyText) {
+      try {
+        options.onRequest(JSON.parse(bodyText));
+      } catch {
+        // A malformed body is answered by executeGraphQL below.
+      }
+    }
+    const context = async (): Promise<SubgraphContext<unknown, unknown>> => ({ repo, identity, loaders: domain.loaders(repo, identity) });
+    await executeGraphQL(apollo, req, res, context, bodyText);
   };
 
   const server = createServer((req, res) => {

@@ -1,16 +1,19 @@
 import { fileURLToPath } from 'node:url';
 import { loaderByKey, loaderOfLists, loaderPerArguments, toKey } from '../kit/batch-loaders.js';
 import { defineDomain } from '../kit/domain.js';
+import type { ForwardedIdentity } from '../kit/forwarded-identity.js';
+import { visibleRegion } from '../kit/row-level.js';
 import { MIGRATION, sqliteSalesRepository, type OrderLineRecord, type OrderRecord, type Period, type SalesRepository } from './repository.js';
 import { seedSales } from './seed.js';
 
-const loaders = (repo: SalesRepository) => ({
-  order: loaderByKey((ids: readonly number[]) => repo.ordersByIds(ids), (o) => o.id),
+// Row-level rule: a caller restricted to a region sees only that region's orders.
+const loaders = (repo: SalesRepository, identity: ForwardedIdentity) => ({
+  order: loaderByKey((ids: readonly number[]) => repo.ordersByIds(ids, visibleRegion(identity)), (o) => o.id),
   linesOfOrder: loaderOfLists((ids: readonly number[]) => repo.linesOfOrders(ids), (l) => l.order_id),
-  customerSales: loaderByKey((ids: readonly number[]) => repo.customerSales(ids), (s) => s.customer_id),
+  customerSales: loaderByKey((ids: readonly number[]) => repo.customerSales(ids, visibleRegion(identity)), (s) => s.customer_id),
   unitsSold: loaderByKey((ids: readonly number[]) => repo.unitsSold(ids), (u) => u.product_id),
   recentOrders: loaderPerArguments((first: number) =>
-    loaderOfLists((ids: readonly number[]) => repo.recentOrdersOfCustomers(ids, first), (o) => o.customer_id),
+    loaderOfLists((ids: readonly number[]) => repo.recentOrdersOfCustomers(ids, first, visibleRegion(identity)), (o) => o.customer_id),
   ),
   productTrend: loaderPerArguments(({ period, last }: { period: Period; last: number }) =>
     loaderOfLists((ids: readonly number[]) => repo.productTrends(ids, period, last), (p) => p.product_id!),

@@ -43,11 +43,12 @@ export interface TrendFilter {
 
 /** All of the sales domain's data access. Aggregates are computed in SQL, not in JavaScript. */
 export interface SalesRepository {
-  ordersByIds(ids: readonly number[]): Promise<OrderRecord[]>;
+  /** `visibleRegion` is the caller's row-level restriction on orders (null = all regions). */
+  ordersByIds(ids: readonly number[], visibleRegion: string | null): Promise<OrderRecord[]>;
   /** The newest `first` orders of each customer asked for, in one statement. */
-  recentOrdersOfCustomers(customerIds: readonly number[], first: number): Promise<OrderRecord[]>;
+  recentOrdersOfCustomers(customerIds: readonly number[], first: number, visibleRegion: string | null): Promise<OrderRecord[]>;
   linesOfOrders(orderIds: readonly number[]): Promise<OrderLineRecord[]>;
-  customerSales(customerIds: readonly number[]): Promise<CustomerSalesRecord[]>;
+  customerSales(customerIds: readonly number[], visibleRegion: string | null): Promise<CustomerSalesRecord[]>;
   unitsSold(productIds: readonly number[]): Promise<{ product_id: number; units: number }[]>;
   productTrends(productIds: readonly number[], period: Period, last: number): Promise<TrendPointRecord[]>;
   trends(filter: TrendFilter): Promise<TrendPointRecord[]>;
@@ -89,17 +90,18 @@ const PERIOD_SQL: Record<Period, string> = {
 
 export function sqliteSalesRepository(db: SqlDatabase): SalesRepository {
   return {
-    async ordersByIds(ids) {
-      return db.all('SELECT * FROM orders WHERE id IN (SELECT value FROM json_each(?))', inList(ids));
+    async ordersByIds(ids, visibleRegion) {
+      return db.all('SELECT * FROM orders WHERE id IN (SELECT value FROM json_each(?1)) AND (?2 IS NULL OR region = ?2)', inList(ids), visibleRegion);
     },
-    async recentOrdersOfCustomers(customerIds, first) {
+    async recentOrdersOfCustomers(customerIds, first, visibleRegion) {
       return db.all(
         `SELECT * FROM (
            SELECT o.*, ROW_NUMBER() OVER (PARTITION BY customer_id ORDER BY placed_at DESC, id DESC) AS rank
-           FROM orders o WHERE customer_id IN (SELECT value FROM json_each(?))
-         ) WHERE rank <= ? ORDER BY customer_id, rank`,
+           FROM orders o WHERE customer_id IN (SELECT value FROM json_each(?1)) AND (?3 IS NULL OR region = ?3)
+         ) WHERE rank <= ?2 ORDER BY customer_id, rank`,
         inList(customerIds),
         first,
+        visibleRegion,
       );
     },
     async linesOfOrders(orderIds) {
@@ -108,12 +110,14 @@ export function sqliteSalesRepository(db: SqlDatabase): SalesRepository {
         inList(orderIds),
       );
     },
-    async customerSales(customerIds) {
+    async customerSales(customerIds, visibleRegion) {
       return db.all(
         `SELECT customer_id, COUNT(*) AS order_count,
                 ROUND(SUM(CASE WHEN status IN ('CANCELLED', 'RETURNED') THEN 0 ELSE total END), 2) AS lifetime_value
-         FROM orders WHERE customer_id IN (SELECT value FROM json_each(?)) GROUP BY customer_id`,
+         FROM orders WHERE customer_id IN (SELECT value FROM json_each(?1)) AND (?2 IS NULL OR region = ?2)
+         GROUP BY customer_id`,
         inList(customerIds),
+        visibleRegion,
       );
     },
     async unitsSold(productIds) {

@@ -3,7 +3,10 @@ import { inject } from 'vitest';
 import Database from 'better-sqlite3';
 import { composeSubgraphs, loadSubgraphSchemas } from '../../gateway/composition/compose-supergraph.js';
 import { loadSupergraphConfig } from '../../gateway/config/supergraph-config.js';
+import { mintToken } from '../../gateway/authentication/mint-token.js';
+import { DEFAULT_POLICIES_FILE, DEV_JWT_SECRET, type GatewayConfig } from '../../gateway/config/gateway-config.js';
 import { startGateway, type GatewayOptions, type RunningGateway } from '../../gateway/server/gateway-server.js';
+import { DEV_SIGNING_KEY } from '../../subgraphs/kit/forwarded-identity.js';
 import { DOMAINS } from '../../subgraphs/registry.js';
 import { DEFAULT_SEED } from '../../subgraphs/kit/deterministic-random.js';
 import { startSubgraph, type RunningSubgraph } from '../../subgraphs/kit/subgraph-server.js';
@@ -21,6 +24,31 @@ export interface TestMesh {
   /** Opens a domain's database read-only, to check answers against the source of truth. */
   database(domain: string): Database.Database;
   close(): Promise<void>;
+}
+
+/** The mesh's own development settings: what `npm start` runs with when nothing is configured. */
+export const TEST_SECRET = DEV_JWT_SECRET;
+export const TEST_SIGNING_KEY = DEV_SIGNING_KEY;
+export function testConfig(overrides: Partial<GatewayConfig> = {}): GatewayConfig {
+  return {
+    jwt: { secret: TEST_SECRET },
+    authorizationMode: 'filter',
+    policiesFile: DEFAULT_POLICIES_FILE,
+    signingKey: TEST_SIGNING_KEY,
+    developmentSecret: true,
+    ...overrides,
+  };
+}
+
+/** A valid token for the test secret. */
+export function token(scopes: string[] = [], claims: Record<string, unknown> = {}, subject = 'tester'): Promise<string> {
+  return mintToken({ secret: TEST_SECRET, scopes, claims, subject });
+}
+
+/** Authorization header for a token that may read everything in the mesh. */
+export async function fullAccess(claims: Record<string, unknown> = {}): Promise<Record<string, string>> {
+  const t = await token(['customers:pii:read', 'sales:read', 'marketing:consent:read'], { department: 'finance', ...claims });
+  return { authorization: `Bearer ${t}` };
 }
 
 /** POSTs one GraphQL request and returns status and parsed body. */
@@ -42,16 +70,26 @@ export async function postGraphQL<T = any>(
  * The real mesh, in this test process: five subgraphs over HTTP on free ports, each on its own
  * SQLite file (seeded once by the global setup), composed from supergraph.yaml, and the gateway.
  */
-export async function startMesh(gatewayOptions: Partial<GatewayOptions> = {}): Promise<TestMesh> {
+export async function startMesh(
+  gatewayOptions: Partial<GatewayOptions> = {},
+  hooks: { onSubgraphRequest?: (subgraph: string, body: { query?: string; variables?: unknown }) => void } = {},
+): Promise<TestMesh> {
   const dataDir = inject('dataDir');
   const subgraphs: Record<string, RunningSubgraph> = {};
   for (const domain of DOMAINS) {
-    subgraphs[domain.name] = await startSubgraph(domain, { port: 0, dbPath: join(dataDir, `${domain.name}.db`), scale: 1, seed: DEFAULT_SEED });
+    subgraphs[domain.name] = await startSubgraph(domain, {
+      port: 0,
+      dbPath: join(dataDir, `${domain.name}.db`),
+      scale: 1,
+      seed: DEFAULT_SEED,
+      signingKey: TEST_SIGNING_KEY,
+      onRequest: hooks.onSubgraphRequest && ((body) => hooks.onSubgraphRequest!(domain.name, body)),
+    });
   }
   const routingUrls = Object.fromEntries(Object.values(subgraphs).map((s) => [s.name, s.url]));
   const config = loadSupergraphConfig('supergraph.yaml');
   const { supergraphSdl } = composeSubgraphs(await loadSubgraphSchemas(config, { routingUrls }));
-  const gateway = await startGateway({ supergraphSdl, port: 0, ...gatewayOptions });
+  const gateway = await startGateway({ supergraphSdl, port: 0, config: testConfig(), ...gatewayOptions });
   const opened: Database.Database[] = [];
   return {
     gateway,

@@ -1,0 +1,104 @@
+import { jwtVerify, SignJWT, errors as joseErrors } from 'jose';
+
+/**
+ * The contract between the gateway and every subgraph: who is asking, signed by the gateway.
+ *
+ * The gateway verifies the client's token, then forwards a short-lived JWT (HS256, key
+ * MESH_SIGNING_KEY shared by gateway and subgraphs) in `x-mesh-identity`. A subgraph refuses any
+ * request without a valid one, so calling a subgraph directly, around the gateway and its
+ * authorization, gets nothing.
+ */
+export const IDENTITY_HEADER = 'x-mesh-identity';
+const ISSUER = 'data-mesh-gateway';
+const AUDIENCE = 'data-mesh-subgraphs';
+const LIFETIME_SECONDS = 300;
+
+export const DEV_SIGNING_KEY = 'dev-only-mesh-signing-key-change-me-0123456789';
+
+export interface ForwardedIdentity {
+  /** False for requests that came without a token. */
+  authenticated: boolean;
+  subject: string | null;
+  scopes: string[];
+  /** Only the claims the governance file forwards (department, region, role…). */
+  claims: Record<string, unknown>;
+}
+
+export class IdentityError extends Error {
+  readonly code = 'UNAUTHENTICATED_SUBGRAPH_REQUEST';
+}
+
+const keyOf = (secret: string) => new TextEncoder().encode(secret);
+
+/** Signs identities, reusing each signed header until shortly before it expires (signing is per identity, not per request). */
+export class IdentitySigner {
+  private readonly key: Uint8Array;
+  private readonly cache = new Map<string, { header: string; refreshAt: number }>();
+
+  constructor(secret: string) {
+    this.key = keyOf(secret);
+  }
+
+  async header(identity: ForwardedIdentity): Promise<string> {
+    const cacheKey = JSON.stringify(identity);
+    const now = Date.now();
+    const hit = this.cache.get(cacheKey);
+    if (hit && hit.refreshAt > now) return hit.header;
+    const header = await new SignJWT({ auth: identity.authenticated, scope: identity.scopes.join(' '), claims: identity.claims })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setIssuer(ISSUER)
+      .setAudience(AUDIENCE)
+      .setSubject(identity.subject ?? 'anonymous')
+      .setIssuedAt()
+      .setExpirationTime(Math.floor(now / 1000) + LIFETIME_SECONDS)
+      .sign(this.key);
+    if (this.cache.size > 10_000) this.cache.clear();
+    this.cache.set(cacheKey, { header, refreshAt: now + (LIFETIME_SECONDS - 60) * 1000 });
+    return header;
+  }
+}
+
+/** Verifies the gateway's signature; verified headers are remembered until they expire. */
+export class IdentityVerifier {
+  private readonly key: Uint8Array;
+  private readonly cache = new Map<string, { identity: ForwardedIdentity; expiresAt: number }>();
+
+  constructor(secret: string) {
+    this.key = keyOf(secret);
+  }
+
+  async verify(header: string | string[] | undefined): Promise<ForwardedIdentity> {
+    if (typeof header !== 'string' || header === '') {
+      throw new IdentityError('This subgraph only answers the gateway: missing signed identity');
+    }
+    const hit = this.cache.get(header);
+    if (hit && hit.expiresAt > Date.now()) return hit.identity;
+    try {
+      const { payload } = await jwtVerify(header, this.key, { issuer: ISSUER, audience: AUDIENCE, algorithms: ['HS256'] });
+      const identity: ForwardedIdentity = {
+        authenticated: payload.auth === true,
+        subject: payload.auth === true ? (payload.sub ?? null) : null,
+        scopes: typeof payload.scope === 'string' && payload.scope ? payload.scope.split(' ') : [],
+        claims: (payload.claims as Record<string, unknown>) ?? {},
+      };
+      if (this.cache.size > 10_000) this.cache.clear();
+      this.cache.set(header, { identity, expiresAt: (payload.exp ?? 0) * 1000 });
+      return identity;
+    } catch (error) {
+      const reason = error instanceof joseErrors.JWTExpired ? 'expired' : 'invalid';
+      throw new IdentityError(`This subgraph only answers the gateway: ${reason} signed identity`);
+    }
+  }
+}
+
+/** The signing key from the environment; the development default is loud about itself. */
+export function signingKeyFromEnv(env = process.env, warn: (message: string) => void = console.warn): string {
+  const key = env.MESH_SIGNING_KEY;
+  if (key) {
+    if (key.length < 32) throw new Error('MESH_SIGNING_KEY must be at least 32 characters');
+    return key;
+  }
+  if (env.NODE_ENV === 'production') throw new Error('MESH_SIGNING_KEY is required when NODE_ENV=production');
+  warn('MESH_SIGNING_KEY is not set: using the built-in development key. For development only: anyone who has this repository can forge identities.');
+  return DEV_SIGNING_KEY;
+}

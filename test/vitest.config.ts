@@ -1,6 +1,12 @@
+import { createRequire } from 'node:module';
 import { defineConfig } from 'vitest/config';
 
+// graphql 16 ships CJS (`main`) and ESM (`module`) builds. Node (and so Apollo) loads the CJS one;
+// Vite would hand our code the ESM one, and two GraphQLError classes break `instanceof` checks.
+const graphqlEntry = createRequire(import.meta.url).resolve('graphql');
+
 export default defineConfig({
+  resolve: { alias: [{ find: /^graphql$/, replacement: graphqlEntry }] },
   test: {
     root: new URL('..', import.meta.url).pathname,
     include: ['test/**/*.test.ts'],

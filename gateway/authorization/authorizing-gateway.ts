@@ -46,7 +46,8 @@ export class AuthorizingGateway implements GatewayInterface {
 
     switch (this.authorizer.mode) {
       case 'reject':
-        // Nothing runs: any unauthorized field rejects the whole operation.
+        // Nothing runs: any unauthorized field rejects the whole operation (HTTP 403, set by the server).
+        context.rejected = true;
         return { errors };
       case 'dry_run': {
         // Full data, plus the errors the rules would raise: for rolling out new rules safely.

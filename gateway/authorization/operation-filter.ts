@@ -127,7 +127,7 @@ export class OperationAnalysis {
     const key = allowed.map((a) => (a ? '1' : '0')).join('') + JSON.stringify(conditionValues);
     let outcome = this.outcomes.get(key);
     if (!outcome) {
-      outcome = allowed.every(Boolean) ? this.unchanged() : new Filter(this, allowed, variables).run();
+      outcome = allowed.every(Boolean) ? this.unchangedOutcome() : new Filter(this, allowed, variables).run();
       if (this.outcomes.size > 64) this.outcomes.clear();
       this.outcomes.set(key, outcome);
     }
@@ -138,7 +138,7 @@ export class OperationAnalysis {
     return this.requirementIds.get(r)!;
   }
 
-  private unchanged(): FilterOutcome {
+  unchangedOutcome(): FilterOutcome {
     return { document: this.original, changed: false, unauthorizedPaths: [], nullSites: [], typenameSites: [], empty: false };
   }
 }
@@ -157,6 +157,8 @@ class Filter {
   run(): FilterOutcome {
     const op = this.analysis.operation;
     const selections = this.selectionSet(op.selectionSet, this.analysis.rootType(), [], null);
+    // Everything denied was left out by @skip/@include: nothing to change.
+    if (selections === op.selectionSet.selections) return this.analysis.unchangedOutcome();
     const filteredOp: OperationDefinitionNode = { ...op, selectionSet: { kind: Kind.SELECTION_SET, selections } };
     const document: DocumentNode = { kind: Kind.DOCUMENT, definitions: [dropUnusedVariables(filteredOp)] };
     return {
@@ -199,7 +201,7 @@ class Filter {
       }
       const condition = conditionType(this.analysis.index, selection, parent);
       if (!this.isAllowed(this.analysis.index.typeRequirement(condition)) && condition !== parent) {
-        this.unauthorizedPaths.push(pathOf(trail));
+        this.unauthorizedPaths.push(pathOf(trail, true));
         continue;
       }
       const narrowed = condition !== parent && isAbstractType(parent) ? intersect(onlyFor, possibleTypeNames(this.analysis, condition)) : onlyFor;
@@ -240,8 +242,11 @@ class Filter {
   }
 }
 
-/** The path Router reports: response keys, and `@` for each list level crossed. */
-function pathOf(trail: readonly Segment[]): (string | number)[] {
+/**
+ * The path Router reports: response keys, and `@` for each list level crossed. A dropped fragment
+ * is reported at its parent's items (`intoItems`); a field at the field itself.
+ */
+function pathOf(trail: readonly Segment[], intoItems = false): (string | number)[] {
   const path: (string | number)[] = [];
   for (const segment of trail) {
     path.push(segment.responseKey);
@@ -253,7 +258,7 @@ function pathOf(trail: readonly Segment[]): (string | number)[] {
   }
   // The last segment's own list levels are not crossed: the field itself is what's reported.
   const last = trail[trail.length - 1];
-  if (last) {
+  if (last && !intoItems) {
     let type = getNullableType(last.type);
     while (isListType(type)) {
       path.pop();

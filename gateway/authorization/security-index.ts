@@ -1,7 +1,6 @@
 import {
   buildASTSchema,
   getNamedType,
-  isAbstractType,
   isInterfaceType,
   isObjectType,
   Kind,
@@ -26,8 +25,8 @@ const SPECS = {
  * Every authorization requirement of a supergraph, resolved once per supergraph so that checking
  * an operation is only lookups:
  * - a field's effective requirement = its own AND its return type's (object, interface, scalar, enum);
- * - an interface field also needs what each implementation's field needs (any may be returned),
- *   and an interface or union type what each of its possible types needs.
+ * - a field selected on an interface also needs what each implementation needs for it (any may
+ *   be returned); inline fragments on protected types are dropped where they are used.
  */
 export class SecurityIndex {
   readonly schema: GraphQLSchema;
@@ -58,15 +57,9 @@ export class SecurityIndex {
         }
       }
     }
-    // 2. Abstract types need what every possible type needs.
-    for (const type of Object.values(this.schema.getTypeMap())) {
-      if (!isAbstractType(type)) continue;
-      const combined = this.schema
-        .getPossibleTypes(type)
-        .reduce((r, t) => and(r, this.types.get(t.name) ?? NO_REQUIREMENT), this.types.get(type.name) ?? NO_REQUIREMENT);
-      if (!isEmpty(combined)) this.types.set(type.name, combined);
-    }
-    // 3. Effective field requirements: own AND return type AND (for interfaces) every implementation's.
+    // 2. Effective field requirements: own AND return type AND, for a field selected on an
+    //    interface, what each implementation needs for it (its field and the type itself), since
+    //    any of them may be returned. Selecting through `... on PublicType` avoids that.
     for (const type of Object.values(this.schema.getTypeMap())) {
       if (type.name.startsWith('__') || !(isObjectType(type) || isInterfaceType(type))) continue;
       for (const field of Object.values(type.getFields())) {
@@ -74,6 +67,7 @@ export class SecurityIndex {
         if (isInterfaceType(type)) {
           for (const impl of this.schema.getPossibleTypes(type)) {
             r = and(r, ownField.get(`${impl.name}.${field.name}`) ?? NO_REQUIREMENT);
+            r = and(r, this.types.get(impl.name) ?? NO_REQUIREMENT);
           }
         }
         if (!isEmpty(r)) this.fields.set(`${type.name}.${field.name}`, r);

@@ -7,4 +7,6 @@ export interface GatewayContext {
   identityHeader: string;
   /** How many fields authorization removed (for logs and metrics). */
   unauthorizedCount: number;
+  /** Reject mode refused the operation: answered with 403. */
+  rejected?: boolean;
 }

@@ -74,6 +74,15 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       ApolloServerPluginLandingPageDisabled(),
       ApolloServerPluginUsageReportingDisabled(),
       ApolloServerPluginSchemaReportingDisabled(),
+      {
+        async requestDidStart() {
+          return {
+            async willSendResponse({ contextValue, response }) {
+              if (contextValue.rejected) response.http.status = 403;
+            },
+          };
+        },
+      },
     ],
   });
   await apollo.start();

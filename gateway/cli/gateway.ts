@@ -23,11 +23,12 @@ runCli(async () => {
     port: parseNumber(values.port!, 'GATEWAY_PORT / --port', { integer: true }),
     host: values.host,
   });
-  console.log(`gateway ready: ${gateway.graphqlUrl} (explorer: ${gateway.url}/) from ${supergraph.origin}`);
   const stop = async () => {
     await gateway.close();
     process.exit(0);
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
+  // Announced only once a signal can stop it cleanly: a supervisor may stop it right after this line.
+  console.log(`gateway ready: ${gateway.graphqlUrl} (explorer: ${gateway.url}/) from ${supergraph.origin}`);
 });

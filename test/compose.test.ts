@@ -10,7 +10,7 @@ import { DOMAINS } from '../subgraphs/registry.js';
 import { DEFAULT_SEED } from '../subgraphs/kit/deterministic-random.js';
 import { startSubgraph, type RunningSubgraph } from '../subgraphs/kit/subgraph-server.js';
 import { acceptsConnections, ROOT, runCli, startCli, type CliResult, type RunningCli } from './helpers/cli.js';
-import { postGraphQL } from './helpers/mesh.js';
+import { fullAccess, postGraphQL } from './helpers/mesh.js';
 
 const COMPOSE = 'gateway/cli/compose.ts';
 const GATEWAY = 'gateway/cli/gateway.ts';
@@ -197,7 +197,13 @@ describe('npm run gateway -- --supergraph <prebuilt SDL>: a gateway in front of 
     expect(port).toBeGreaterThan(0);
     expect([4000, 4001, 4002, 4003, 4004, 4005]).not.toContain(port);
 
-    const { status, body } = await postGraphQL(graphqlUrl!, '{ customer(id: "42") { fullName region orders(first: 1) { id lines { product { sku } } } } }');
+    // The CLI runs with the development JWT secret (no JWT_SECRET set), as the test helpers do.
+    const { status, body } = await postGraphQL(
+      graphqlUrl!,
+      '{ customer(id: "42") { fullName region orders(first: 1) { id lines { product { sku } } } } }',
+      undefined,
+      await fullAccess(),
+    );
     expect(status).toBe(200);
     expect(body.errors).toBeUndefined();
     const db = new Database(join(inject('dataDir'), 'customers.db'), { readonly: true });
@@ -217,7 +223,8 @@ describe('npm run gateway -- --supergraph <prebuilt SDL>: a gateway in front of 
       const cli = startCli(GATEWAY, ['--supergraph', supergraphFile, '--port', '0']);
       const [, port] = await cli.waitForOutput(/gateway ready: http:\/\/127\.0\.0\.1:(\d+)\/graphql/);
       expect(await acceptsConnections(Number(port))).toBe(true);
-      expect(await cli.stop(signal)).toEqual({ code: 0, signal: null });
+      const exit = await cli.stop(signal);
+      expect(exit, `${signal}\nstdout: ${cli.stdout}\nstderr: ${cli.stderr}`).toEqual({ code: 0, signal: null });
       expect(await acceptsConnections(Number(port))).toBe(false);
     }
   });

@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { DOMAINS } from '../../subgraphs/registry.js';
 import { parseNumber, subgraphSettings, type SubgraphSettings } from '../../subgraphs/kit/settings.js';
+import { gatewayConfigFromEnv } from '../config/gateway-config.js';
 import { startGateway } from '../server/gateway-server.js';
 import { loadSupergraph } from '../supergraph/supergraph-source.js';
 import { runCli } from './run-cli.js';
@@ -42,6 +43,9 @@ runCli(async () => {
     }),
   }));
 
+  // Read and validated before anything starts: a misspelt setting stops here, naming itself.
+  const developmentWarnings: string[] = [];
+  const config = gatewayConfigFromEnv(process.env, (m) => developmentWarnings.push(m));
   console.log(`starting ${planned.length} subgraphs (first start creates and seeds their databases)…`);
   const children: ChildProcess[] = [];
   let stopping = false;
@@ -75,6 +79,7 @@ runCli(async () => {
   const routingUrls = Object.fromEntries(planned.map(({ domain, settings }) => [domain.name, `http://${settings.host}:${settings.port}/graphql`]));
   const supergraph = await loadSupergraph(values.config!, { routingUrls });
   gateway = await startGateway({
+    config,
     supergraphSdl: supergraph.sdl,
     port: parseNumber(values.port!, 'GATEWAY_PORT / --port', { integer: true }),
     host: values.host,
@@ -89,6 +94,16 @@ runCli(async () => {
       `  explorer   ${gateway.url}/   (open in a browser)`,
       `subgraphs:`,
       ...rows,
+      '',
+      ...(developmentWarnings.length
+        ? [
+            '',
+            '!!! DEVELOPMENT ONLY !!!',
+            ...developmentWarnings.map((w) => `  ${w}`),
+            '  Set JWT_SECRET (or JWKS_URL / JWKS_FILE) and MESH_SIGNING_KEY before exposing this mesh.',
+            '  Development tokens: npm run token -- --scope "customers:pii:read sales:read" --claim department=finance',
+          ]
+        : []),
       '',
       'Press Ctrl-C to stop.',
     ].join('\n'),

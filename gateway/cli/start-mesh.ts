@@ -60,30 +60,31 @@ runCli(async () => {
   process.once('SIGTERM', () => void stopAll(0));
 
   let gateway: Awaited<ReturnType<typeof startGateway>> | undefined;
+  // Whatever fails from here on, no subgraph process is left behind.
   try {
     await Promise.all(
       planned.map(async ({ domain, settings }) => {
         const child = spawnSubgraph(domain.name, settings);
         children.push(child);
         child.once('exit', (code, signal) => {
-          if (!stopping) console.error(`subgraph ${domain.name} exited (${signal ?? `code ${code}`}); the gateway keeps serving the other domains`);
+          if (!stopping && gateway) console.error(`subgraph ${domain.name} exited (${signal ?? `code ${code}`}); the gateway keeps serving the other domains`);
         });
         await waitForHealth(`http://${settings.host}:${settings.port}/health`, child, domain.name);
       }),
     );
+    const routingUrls = Object.fromEntries(planned.map(({ domain, settings }) => [domain.name, `http://${settings.host}:${settings.port}/graphql`]));
+    const supergraph = await loadSupergraph(values.config!, { routingUrls });
+    const port = parseNumber(values.port!, 'GATEWAY_PORT / --port', { integer: true });
+    gateway = await startGateway({ config, supergraphSdl: supergraph.sdl, port, host: values.host }).catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'EADDRINUSE') throw new Error(`port ${port} is already in use; choose another with GATEWAY_PORT or --port`);
+      throw error;
+    });
   } catch (error) {
+    console.error(`error: ${(error as Error).message}`);
     await stopAll(1);
-    throw error;
+    return;
   }
-
   const routingUrls = Object.fromEntries(planned.map(({ domain, settings }) => [domain.name, `http://${settings.host}:${settings.port}/graphql`]));
-  const supergraph = await loadSupergraph(values.config!, { routingUrls });
-  gateway = await startGateway({
-    config,
-    supergraphSdl: supergraph.sdl,
-    port: parseNumber(values.port!, 'GATEWAY_PORT / --port', { integer: true }),
-    host: values.host,
-  });
 
   const rows = planned.map(({ domain, settings }) => `  ${domain.name.padEnd(10)} ${routingUrls[domain.name]}  (${settings.dbPath})`);
   console.log(
@@ -112,8 +113,9 @@ runCli(async () => {
 
 function spawnSubgraph(name: string, s: SubgraphSettings): ChildProcess {
   const args = ['--import', 'tsx', SUBGRAPH_CLI, name, '--port', String(s.port), '--host', s.host, '--db', s.dbPath, '--scale', String(s.scale), '--seed', String(s.seed)];
-  // Subgraph logs go to this console; their processes die with ours.
-  return spawn(process.execPath, args, { stdio: ['ignore', 'inherit', 'inherit'] });
+  // Subgraph logs go to this console. The IPC channel lets a child notice if we die without
+  // stopping it (e.g. SIGKILL), so no orphan keeps its port.
+  return spawn(process.execPath, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
 }
 
 async function waitForHealth(url: string, child: ChildProcess, name: string, timeoutMs = 120_000): Promise<void> {

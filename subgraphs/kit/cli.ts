@@ -21,13 +21,20 @@ async function main() {
   if (positionals.length !== 1) throw new SettingsError('usage: npm run subgraph -- <domain> [--port N] [--db FILE] [--scale N]');
   const domain = domainByName(positionals[0]!);
   const settings = subgraphSettings(domain, { ...values, dataDir: values['data-dir'] });
-  const subgraph = await startSubgraph(domain, settings);
+  const subgraph = await startSubgraph(domain, settings).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'EADDRINUSE') {
+      throw new SettingsError(`port ${settings.port} is already in use; choose another with ${domain.name.toUpperCase()}_PORT or --port`);
+    }
+    throw error;
+  });
   const stop = async () => {
     await subgraph.close();
     process.exit(0);
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
+  // Started by `npm start`: if that supervisor goes away, so do we.
+  if (process.send) process.once('disconnect', stop);
 }
 
 main().catch((error: Error) => {

@@ -1,0 +1,651 @@
+/**
+ * `npm run bench`: our gateway against plain Apollo Gateway and Hive Gateway, on the same
+ * composed supergraph over the same five subgraphs (real HTTP, one process each).
+ *
+ *   npm run bench                       full run → bench/results.json + bench/results.svg
+ *   npm run bench -- --quick            a few seconds, ours + apollo, → bench/results/tmp/quick-results.json
+ *   npm run bench -- --profile          ours only, under `node --cpu-prof`: prints where its CPU goes
+ *
+ * Options: --gateways ours,apollo,hive,hive-dedup  --queries lookup,deep,wide  --duration S
+ *          --warmup S  --connections N  --scale S  --data-dir DIR  --work-dir DIR  --out FILE  --svg FILE
+ *
+ * Each gateway runs alone in its own child process, one after another; its CPU and memory are
+ * read from /proc. Every query is sent once per gateway before load and must come back without
+ * `errors` and with the same data from every gateway; under load any non-2xx, socket error,
+ * timeout or GraphQL error invalidates the run (exit code 1, `valid: false` in the results).
+ */
+import autocannon from 'autocannon';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, release, totalmem } from 'node:os';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { Kind, parse, print, visit } from 'graphql';
+import { composeSubgraphs, loadSubgraphSchemas } from '../gateway/composition/compose-supergraph.js';
+import { loadSupergraphConfig } from '../gateway/config/supergraph-config.js';
+import { BENCH_CLAIMS, BENCH_SCOPES, baselineSubgraphHeaders, governanceEnv, mintClientToken } from './auth.js';
+import { cpuSeconds, freePort, memory, MemorySampler, procAvailable, spawnChild, waitUntil, type Child } from './processes.js';
+import { formatProfileSummary, summariseProfile } from './profile.js';
+import { QUERIES, requestBody, type BenchQuery } from './queries.js';
+import { formatReport, renderChart, type BenchResults, type CheckResult, type GatewayInfo, type LoadResult, type Ratio } from './results.js';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const HIVE_DIR = join(ROOT, 'bench/hive');
+const HIVE_BIN = join(HIVE_DIR, 'node_modules/@graphql-hive/gateway/dist/bin.js');
+const MiB = 1024 * 1024;
+
+// ---------------------------------------------------------------------------------------------
+// The gateways under test
+
+interface LaunchContext {
+  /** The supergraph as composed (ours strips the SECURITY link purposes itself). */
+  supergraphFile: string;
+  /** The same supergraph without `for: SECURITY` on its links (what the others can load). */
+  strippedSupergraphFile: string;
+  port: number;
+  clientToken: string;
+  subgraphHeaders: Record<string, string>;
+  profileDir?: string;
+}
+
+interface GatewaySpec {
+  id: string;
+  label: string;
+  description: string;
+  needsHive?: boolean;
+  version(): string;
+  launch(ctx: LaunchContext): { command: string; args: string[]; env: Record<string, string>; cwd?: string };
+  clientHeaders(ctx: LaunchContext): Record<string, string>;
+}
+
+const readVersion = (packageJson: string) => {
+  try {
+    return (JSON.parse(readFileSync(packageJson, 'utf8')) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+};
+
+const GATEWAYS: GatewaySpec[] = [
+  {
+    id: 'ours',
+    label: 'ours',
+    description: 'this project’s gateway (gateway/cli/gateway.ts), with governance if present; client sends a bearer token',
+    version: () => `${readVersion(join(ROOT, 'package.json'))} (${gitCommit()})`,
+    launch: (ctx) => ({
+      command: process.execPath,
+      args: [
+        ...(ctx.profileDir ? ['--cpu-prof', '--cpu-prof-dir', ctx.profileDir] : []),
+        '--import',
+        'tsx',
+        join(ROOT, 'gateway/cli/gateway.ts'),
+        '--supergraph',
+        ctx.supergraphFile,
+        '--port',
+        String(ctx.port),
+        '--host',
+        '127.0.0.1',
+      ],
+      env: { ...governanceEnv(), LOG_LEVEL: 'warn' },
+    }),
+    clientHeaders: (ctx) => ({ authorization: `Bearer ${ctx.clientToken}` }),
+  },
+  {
+    id: 'apollo',
+    label: 'Apollo Gateway',
+    description: 'plain @apollo/gateway + @apollo/server (startStandaloneServer), no governance (bench/apollo-gateway.ts)',
+    version: () => `@apollo/gateway ${readVersion(join(ROOT, 'node_modules/@apollo/gateway/package.json'))}, @apollo/server ${readVersion(join(ROOT, 'node_modules/@apollo/server/package.json'))}`,
+    launch: (ctx) => ({
+      command: process.execPath,
+      args: ['--import', 'tsx', join(ROOT, 'bench/apollo-gateway.ts'), '--supergraph', ctx.strippedSupergraphFile, '--port', String(ctx.port)],
+      env: { APOLLO_TELEMETRY_DISABLED: 'true', BENCH_SUBGRAPH_HEADERS: JSON.stringify(ctx.subgraphHeaders) },
+    }),
+    clientHeaders: () => ({}),
+  },
+  {
+    id: 'hive',
+    label: 'Hive Gateway',
+    description: 'Hive Gateway with its defaults (bench/hive/defaults.config.mjs only adds the subgraph identity header)',
+    needsHive: true,
+    version: () => `@graphql-hive/gateway ${readVersion(join(HIVE_DIR, 'node_modules/@graphql-hive/gateway/package.json'))}`,
+    launch: (ctx) => hiveLaunch(ctx, false),
+    clientHeaders: () => ({}),
+  },
+  {
+    id: 'hive-dedup',
+    label: 'Hive Gateway (jit+dedup)',
+    description: 'Hive Gateway as its own benchmark runs it: --jit and inboundInflightRequestDeduplication: true',
+    needsHive: true,
+    version: () => `@graphql-hive/gateway ${readVersion(join(HIVE_DIR, 'node_modules/@graphql-hive/gateway/package.json'))}`,
+    launch: (ctx) => hiveLaunch(ctx, true),
+    clientHeaders: () => ({}),
+  },
+];
+
+function hiveLaunch(ctx: LaunchContext, dedup: boolean) {
+  return {
+    command: process.execPath,
+    args: [
+      HIVE_BIN,
+      'supergraph',
+      ctx.strippedSupergraphFile,
+      '--host',
+      '127.0.0.1',
+      '--port',
+      String(ctx.port),
+      '--config-path',
+      join(HIVE_DIR, dedup ? 'dedup.config.mjs' : 'defaults.config.mjs'),
+      ...(dedup ? ['--jit'] : []),
+    ],
+    env: { BENCH_SUBGRAPH_HEADERS: JSON.stringify(ctx.subgraphHeaders) },
+    cwd: HIVE_DIR,
+  };
+}
+
+/** Installs bench/hive from its lockfile on first use. */
+function ensureHiveInstalled(): void {
+  if (existsSync(HIVE_BIN)) return;
+  console.log('installing Hive Gateway into bench/hive (npm ci, first use only)…');
+  const result = spawnSync('npm', ['ci', '--prefix', HIVE_DIR, '--no-audit', '--no-fund'], { stdio: 'inherit' });
+  if (result.status !== 0 || !existsSync(HIVE_BIN)) throw new Error('npm ci in bench/hive failed; see the output above');
+}
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+
+function gitCommit(): string {
+  try {
+    const sha = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: ROOT, encoding: 'utf8' }).trim() !== '';
+    return dirty ? `${sha}+changes` : sha;
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** Removes `for: SECURITY` from `@link` directives, which @apollo/gateway refuses (DESIGN.md §2). */
+export function stripSecurityPurposes(sdl: string): string {
+  let changed = false;
+  const doc = visit(parse(sdl), {
+    Directive(node) {
+      if (node.name.value !== 'link') return undefined;
+      const args = node.arguments ?? [];
+      const kept = args.filter((a) => !(a.name.value === 'for' && a.value.kind === Kind.ENUM && a.value.value === 'SECURITY'));
+      if (kept.length === args.length) return undefined;
+      changed = true;
+      return { ...node, arguments: kept };
+    },
+  });
+  return changed ? print(doc) : sdl;
+}
+
+async function post(url: string, body: string, headers: Record<string, string>): Promise<{ status: number; text: string }> {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'application/json', ...headers },
+    body,
+    signal: AbortSignal.timeout(30_000),
+  });
+  return { status: response.status, text: await response.text() };
+}
+
+/** JSON with object keys sorted, so field order never makes two equal answers differ. */
+function canonical(value: unknown): string {
+  return JSON.stringify(value, (_k, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1))) : v,
+  );
+}
+
+interface Subgraph {
+  name: string;
+  url: string;
+  metricsUrl: string;
+  child: Child;
+}
+
+type Metrics = Record<string, { sql: number; requests: number }>;
+
+async function readMetrics(subgraphs: Subgraph[]): Promise<Metrics> {
+  const entries = await Promise.all(
+    subgraphs.map(async (s) => {
+      const text = await fetch(s.metricsUrl, { signal: AbortSignal.timeout(5000) }).then((r) => r.text());
+      const num = (metric: string) => Number(new RegExp(`^${metric}\\{[^}]*\\}\\s+(\\d+)`, 'm').exec(text)?.[1] ?? NaN);
+      return [s.name, { sql: num('subgraph_sql_statements_total'), requests: num('subgraph_graphql_requests_total') }] as const;
+    }),
+  );
+  return Object.fromEntries(entries);
+}
+
+/** Metrics once in-flight requests have drained (two equal reads in a row). */
+async function settledMetrics(subgraphs: Subgraph[]): Promise<Metrics> {
+  let last = await readMetrics(subgraphs);
+  const deadline = Date.now() + 5000;
+  while (Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 150));
+    const next = await readMetrics(subgraphs);
+    if (JSON.stringify(next) === JSON.stringify(last)) return next;
+    last = next;
+  }
+  return last;
+}
+
+function delta(before: Metrics, after: Metrics) {
+  const perSubgraph: Record<string, { sqlStatements: number; requests: number }> = {};
+  let sql = 0;
+  let requests = 0;
+  for (const name of Object.keys(after)) {
+    const d = { sqlStatements: after[name]!.sql - before[name]!.sql, requests: after[name]!.requests - before[name]!.requests };
+    perSubgraph[name] = d;
+    sql += d.sqlStatements;
+    requests += d.requests;
+  }
+  return { sql, requests, perSubgraph };
+}
+
+const round = (n: number, digits = 2) => Math.round(n * 10 ** digits) / 10 ** digits;
+
+// ---------------------------------------------------------------------------------------------
+// Main
+
+interface Settings {
+  quick: boolean;
+  profile: boolean;
+  connections: number;
+  duration: number;
+  warmup: number;
+  scale: number;
+  gateways: GatewaySpec[];
+  queries: BenchQuery[];
+  dataDir: string;
+  workDir: string;
+  out: string;
+  svg: string;
+}
+
+function readSettings(argv: string[]): Settings {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      quick: { type: 'boolean', default: false },
+      profile: { type: 'boolean', default: false },
+      gateways: { type: 'string' },
+      queries: { type: 'string' },
+      duration: { type: 'string' },
+      warmup: { type: 'string' },
+      connections: { type: 'string' },
+      scale: { type: 'string', default: '1' },
+      'data-dir': { type: 'string' },
+      'work-dir': { type: 'string' },
+      out: { type: 'string' },
+      svg: { type: 'string' },
+    },
+  });
+  const quick = values.quick!;
+  const profile = values.profile!;
+  const number = (value: string | undefined, fallback: number, name: string) => {
+    const n = value === undefined ? fallback : Number(value);
+    if (!Number.isFinite(n) || n < 0) throw new Error(`--${name} must be a number >= 0, got "${value}"`);
+    return n;
+  };
+  const defaultGateways = profile ? 'ours' : quick ? 'ours,apollo' : GATEWAYS.map((g) => g.id).join(',');
+  const gateways = (values.gateways ?? defaultGateways).split(',').map((id) => {
+    const spec = GATEWAYS.find((g) => g.id === id.trim());
+    if (!spec) throw new Error(`unknown gateway "${id}"; choose from ${GATEWAYS.map((g) => g.id).join(', ')}`);
+    return spec;
+  });
+  const queryIds = values.queries?.split(',').map((s) => s.trim());
+  const queries = queryIds
+    ? queryIds.map((id) => {
+        const q = QUERIES.find((x) => x.id === id);
+        if (!q) throw new Error(`unknown query "${id}"; choose from ${QUERIES.map((x) => x.id).join(', ')}`);
+        return q;
+      })
+    : QUERIES;
+  const workDir = resolve(values['work-dir'] ?? join(ROOT, 'bench/results/tmp'));
+  const out = resolve(values.out ?? (quick || profile ? join(workDir, 'quick-results.json') : join(ROOT, 'bench/results.json')));
+  return {
+    quick,
+    profile,
+    connections: number(values.connections, quick ? 10 : 50, 'connections'),
+    duration: number(values.duration, quick ? 1 : 10, 'duration'),
+    warmup: number(values.warmup, quick ? 0.5 : 3, 'warmup'),
+    scale: number(values.scale, 1, 'scale'),
+    gateways,
+    queries,
+    dataDir: resolve(values['data-dir'] ?? join(workDir, 'data')),
+    workDir,
+    out,
+    svg: resolve(values.svg ?? out.replace(/\.json$/, '') + '.svg'),
+  };
+}
+
+async function main() {
+  const s = readSettings(process.argv.slice(2));
+  if (!procAvailable()) throw new Error('the benchmark reads CPU and memory from /proc (Linux only)');
+  const logDir = join(s.workDir, 'logs');
+  mkdirSync(logDir, { recursive: true });
+  mkdirSync(s.dataDir, { recursive: true });
+  if (s.gateways.some((g) => g.needsHive)) ensureHiveInstalled();
+
+  const children: Child[] = [];
+  const stopAll = () => Promise.all(children.splice(0).map((c) => c.stop().catch(() => {})));
+  const onSignal = () => void stopAll().then(() => process.exit(130));
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+
+  try {
+    // 1. Subgraphs, each in its own process.
+    const config = loadSupergraphConfig(join(ROOT, 'supergraph.yaml'));
+    const started = performance.now();
+    console.log(`starting ${config.subgraphs.length} subgraphs (scale ${s.scale}, data in ${relative(ROOT, s.dataDir) || '.'})…`);
+    const subgraphs: Subgraph[] = await Promise.all(
+      config.subgraphs.map(async ({ name }) => {
+        const port = await freePort();
+        const child = spawnChild(
+          `subgraph ${name}`,
+          process.execPath,
+          ['--import', 'tsx', join(ROOT, 'subgraphs/kit/cli.ts'), name, '--port', String(port), '--host', '127.0.0.1', '--db', join(s.dataDir, `${name}.db`), '--scale', String(s.scale)],
+          { env: { ...governanceEnv(), LOG_LEVEL: 'warn' }, logFile: join(logDir, `subgraph-${name}.log`), cwd: ROOT },
+        );
+        children.push(child);
+        const base = `http://127.0.0.1:${port}`;
+        await waitUntil(child, 'healthy', () => fetch(`${base}/health`, { signal: AbortSignal.timeout(1000) }).then((r) => r.ok), 600_000);
+        return { name, url: `${base}/graphql`, metricsUrl: `${base}/metrics`, child };
+      }),
+    );
+    console.log(`subgraphs up in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+
+    // 2. One composed supergraph for every gateway.
+    const routingUrls = Object.fromEntries(subgraphs.map((x) => [x.name, x.url]));
+    const { supergraphSdl } = composeSubgraphs(await loadSubgraphSchemas(config, { routingUrls }));
+    const supergraphFile = join(s.workDir, 'supergraph.graphql');
+    const strippedSupergraphFile = join(s.workDir, 'supergraph.no-security-purposes.graphql');
+    writeFileSync(supergraphFile, supergraphSdl);
+    writeFileSync(strippedSupergraphFile, stripSecurityPurposes(supergraphSdl));
+
+    const clientToken = await mintClientToken();
+    const subgraphHeaders = await baselineSubgraphHeaders();
+    const subgraphPids = subgraphs.map((x) => x.child.pid);
+
+    if (s.profile) return await profileOurs(s, { supergraphFile, strippedSupergraphFile, clientToken, subgraphHeaders }, children);
+
+    const problems: string[] = [];
+    const gatewayInfos: GatewayInfo[] = [];
+    const checks: CheckResult[] = [];
+    const loads: LoadResult[] = [];
+    const reference = new Map<string, { gateway: string; data: string }>();
+
+    // 3. Each gateway alone, one after another.
+    for (const spec of s.gateways) {
+      const port = await freePort();
+      const ctx: LaunchContext = { supergraphFile, strippedSupergraphFile, port, clientToken, subgraphHeaders };
+      const launch = spec.launch(ctx);
+      const startedAt = performance.now();
+      const child = spawnChild(`gateway ${spec.id}`, launch.command, launch.args, {
+        env: { NODE_ENV: 'production', ...launch.env },
+        cwd: launch.cwd ?? ROOT,
+        logFile: join(logDir, `gateway-${spec.id}.log`),
+      });
+      children.push(child);
+      const url = `http://127.0.0.1:${port}/graphql`;
+      const headers = spec.clientHeaders(ctx);
+      console.log(`\n== ${spec.label} (${spec.version()})`);
+      try {
+        await waitUntil(child, 'ready', async () => (await post(url, JSON.stringify({ query: '{ __typename }' }), headers)).status === 200, 120_000);
+      } catch (error) {
+        problems.push(`${spec.id}: did not start: ${(error as Error).message.split('\n')[0]}`);
+        console.error((error as Error).message);
+        await child.stop();
+        children.splice(children.indexOf(child), 1);
+        continue;
+      }
+      const info: GatewayInfo = {
+        id: spec.id,
+        label: spec.label,
+        description: spec.description,
+        version: spec.version(),
+        startSeconds: round((performance.now() - startedAt) / 1000, 1),
+        idleRssMiB: round(memory(child.pid).rss / MiB, 1),
+        lifetimePeakRssMiB: 0,
+      };
+      if (spec.id === 'ours') {
+        const probe = await post(url, JSON.stringify({ query: '{ __typename }' }), { authorization: 'Bearer not-a-valid-token' });
+        info.governance = probe.status === 401 ? 'active' : 'inactive';
+        console.log(`governance: ${info.governance} (a bad token got HTTP ${probe.status})`);
+      }
+      gatewayInfos.push(info);
+      const sampler = new MemorySampler(child.pid);
+
+      // 3a. Correctness and exact per-operation work, one request at a time.
+      const expected = new Map<string, string>();
+      for (const q of s.queries) {
+        const body = requestBody(q);
+        const first = await post(url, body, headers).catch((e: Error) => ({ status: 0, text: e.message }));
+        const before = await readMetrics(subgraphs);
+        const second = await post(url, body, headers).catch((e: Error) => ({ status: 0, text: e.message }));
+        const d = delta(before, await readMetrics(subgraphs));
+        let problem: string | undefined;
+        let data: string | undefined;
+        try {
+          const parsed = JSON.parse(second.text) as { data?: unknown; errors?: { message: string; extensions?: { code?: string } }[] };
+          if (second.status !== 200) problem = `HTTP ${second.status}`;
+          if (parsed.errors?.length) problem = `errors: ${parsed.errors.slice(0, 3).map((e) => `${e.extensions?.code ?? ''} ${e.message}`.trim()).join('; ')}`;
+          else if (parsed.data == null) problem = 'no data';
+          data = canonical(parsed.data);
+        } catch {
+          problem = `HTTP ${second.status}, not JSON: ${second.text.slice(0, 200)}`;
+        }
+        let same = true;
+        if (!problem && data) {
+          const ref = reference.get(q.id);
+          if (!ref) reference.set(q.id, { gateway: spec.id, data });
+          else if (ref.data !== data) {
+            same = false;
+            problem = `data differs from ${ref.gateway}'s`;
+          }
+        }
+        if (problem) problems.push(`${spec.id} / ${q.id}: ${problem}`);
+        if (!problem && first.text === second.text) expected.set(q.id, second.text);
+        checks.push({
+          gateway: spec.id,
+          query: q.id,
+          status: second.status,
+          ok: !problem,
+          ...(problem ? { problem } : {}),
+          responseBytes: Buffer.byteLength(second.text),
+          sameDataAsReference: same,
+          sqlStatementsPerOperation: d.sql,
+          subgraphRequestsPerOperation: d.requests,
+          perSubgraph: d.perSubgraph,
+        });
+        console.log(
+          `  check ${q.id.padEnd(7)} ${problem ? `FAILED: ${problem}` : 'ok'}  ${(Buffer.byteLength(second.text) / 1024).toFixed(1)} KB, ` +
+            `${d.requests} subgraph fetches, ${d.sql} SQL statements`,
+        );
+      }
+
+      // 3b. Load, query after query.
+      for (const q of s.queries.filter((x) => !x.scalingOnly)) {
+        if (checks.some((c) => c.gateway === spec.id && c.query === q.id && !c.ok)) continue;
+        const expectedBody = expected.get(q.id);
+        let graphqlErrors = 0;
+        let differing = 0;
+        const options = {
+          url,
+          method: 'POST',
+          headers: { 'content-type': 'application/json', accept: 'application/json', ...headers },
+          body: requestBody(q),
+          connections: s.connections,
+          verifyBody: (body: string) => {
+            if (body === expectedBody) return true;
+            // A body split mid-character across TCP chunks can differ harmlessly; errors cannot hide.
+            if (body.includes('"errors":')) {
+              graphqlErrors++;
+              return false;
+            }
+            differing++;
+            return true;
+          },
+        };
+        if (s.warmup > 0) await autocannon({ ...options, duration: s.warmup });
+        graphqlErrors = 0;
+        differing = 0;
+        const m0 = await settledMetrics(subgraphs);
+        sampler.takePeak();
+        const cpuGw0 = cpuSeconds([child.pid]);
+        const cpuSub0 = cpuSeconds(subgraphPids);
+        const t0 = performance.now();
+        const result = await autocannon({ ...options, duration: s.duration });
+        const wall = (performance.now() - t0) / 1000;
+        const gwCpu = cpuSeconds([child.pid]) - cpuGw0;
+        const subCpu = cpuSeconds(subgraphPids) - cpuSub0;
+        const peak = sampler.takePeak();
+        const d = delta(m0, await settledMetrics(subgraphs));
+        const sent = result.requests.sent || result.requests.total || 1;
+        const rps = result.requests.total / result.duration;
+        const load: LoadResult = {
+          gateway: spec.id,
+          query: q.id,
+          durationSeconds: round(result.duration, 2),
+          connections: s.connections,
+          requests: result.requests.total,
+          requestsPerSecond: round(rps, 1),
+          latencyMs: {
+            p50: round(result.latency.p50),
+            p90: round(result.latency.p90),
+            p99: round(result.latency.p99),
+            mean: round(result.latency.mean),
+            max: round(result.latency.max),
+          },
+          non2xx: result.non2xx,
+          socketErrors: result.errors - result.timeouts,
+          timeouts: result.timeouts,
+          graphqlErrors,
+          bodiesDiffering: differing,
+          gatewayCpuPercent: round((gwCpu / wall) * 100, 1),
+          subgraphsCpuPercent: round((subCpu / wall) * 100, 1),
+          requestsPerGatewayCpuSecond: round(gwCpu > 0 ? result.requests.total / gwCpu : 0, 1),
+          peakRssMiB: round(peak / MiB, 1),
+          sqlStatementsPerOperation: round(d.sql / sent, 2),
+          subgraphRequestsPerOperation: round(d.requests / sent, 2),
+        };
+        loads.push(load);
+        const bad = load.non2xx + load.socketErrors + load.timeouts + load.graphqlErrors;
+        if (bad) problems.push(`${spec.id} / ${q.id} under load: ${load.non2xx} non-2xx, ${load.socketErrors} socket errors, ${load.timeouts} timeouts, ${load.graphqlErrors} GraphQL errors`);
+        if (result.requests.total === 0) problems.push(`${spec.id} / ${q.id}: no request completed under load`);
+        console.log(
+          `  load  ${q.id.padEnd(7)} ${load.requestsPerSecond.toFixed(1).padStart(8)} req/s  p50 ${load.latencyMs.p50} ms  p99 ${load.latencyMs.p99} ms  ` +
+            `CPU ${load.gatewayCpuPercent}% (subgraphs ${load.subgraphsCpuPercent}%)  peak RSS ${load.peakRssMiB.toFixed(0)} MiB${bad ? `  ${bad} ERRORS` : ''}`,
+        );
+      }
+      sampler.stop();
+      info.lifetimePeakRssMiB = round(memory(child.pid).hwm / MiB, 1);
+      await child.stop();
+      children.splice(children.indexOf(child), 1);
+    }
+
+    // 4. Results.
+    const rpsOf = (g: string, q: string) => loads.find((l) => l.gateway === g && l.query === q)?.requestsPerSecond;
+    const ratio = (q: string, other: string) => {
+      const a = rpsOf('ours', q);
+      const b = rpsOf(other, q);
+      return a && b ? round(a / b, 3) : null;
+    };
+    const ratios: Ratio[] = s.queries
+      .filter((q) => !q.scalingOnly && rpsOf('ours', q.id) !== undefined)
+      .map((q) => ({ query: q.id, oursOverApollo: ratio(q.id, 'apollo'), oursOverHive: ratio(q.id, 'hive'), oursOverHiveDedup: ratio(q.id, 'hive-dedup') }));
+    const wideQueries = s.queries.filter((q) => q.operationName === 'WideList').sort((a, b) => Number(a.variables.first) - Number(b.variables.first));
+    const sqlScaling =
+      wideQueries.length > 1
+        ? gatewayInfos.map((g) => {
+            const rows = wideQueries.map((q) => {
+              const c = checks.find((x) => x.gateway === g.id && x.query === q.id);
+              return { customers: Number(q.variables.first), sqlStatementsPerOperation: c?.sqlStatementsPerOperation ?? NaN, subgraphRequestsPerOperation: c?.subgraphRequestsPerOperation ?? NaN };
+            });
+            return { gateway: g.id, rows, flat: rows.every((r) => r.sqlStatementsPerOperation === rows[0]!.sqlStatementsPerOperation) };
+          })
+        : [];
+    for (const x of sqlScaling) if (!x.flat) problems.push(`${x.gateway}: SQL statements per operation grow with the list size (${x.rows.map((r) => r.sqlStatementsPerOperation).join(' → ')})`);
+
+    const results: BenchResults = {
+      schema: 'data-mesh-bench/1',
+      date: new Date().toISOString(),
+      mode: s.quick ? 'quick' : 'full',
+      valid: problems.length === 0,
+      problems,
+      machine: {
+        cpuModel: cpus()[0]?.model.trim() ?? 'unknown',
+        cores: cpus().length,
+        memoryGiB: round(totalmem() / 1024 ** 3, 1),
+        node: process.versions.node,
+        platform: `${process.platform}-${process.arch}`,
+        kernel: release(),
+      },
+      settings: { connections: s.connections, durationSeconds: s.duration, warmupSeconds: s.warmup, scale: s.scale, commit: gitCommit() },
+      auth: { scopes: BENCH_SCOPES, claims: BENCH_CLAIMS },
+      gateways: gatewayInfos,
+      queries: s.queries.map((q) => ({ id: q.id, title: q.title, description: q.description, variables: q.variables, loaded: !q.scalingOnly })),
+      checks,
+      load: loads,
+      ratios,
+      sqlScaling,
+    };
+    mkdirSync(dirname(s.out), { recursive: true });
+    writeFileSync(s.out, JSON.stringify(results, null, 2) + '\n');
+    writeFileSync(s.svg, renderChart(results));
+    console.log('\n' + formatReport(results));
+    console.log(`\nwrote ${relative(process.cwd(), s.out)} and ${relative(process.cwd(), s.svg)}`);
+    if (!results.valid) process.exitCode = 1;
+  } finally {
+    await stopAll();
+  }
+}
+
+/** `--profile`: our gateway under `node --cpu-prof` through the load, then a self-time summary. */
+async function profileOurs(
+  s: Settings,
+  files: { supergraphFile: string; strippedSupergraphFile: string; clientToken: string; subgraphHeaders: Record<string, string> },
+  children: Child[],
+): Promise<void> {
+  const profileDir = join(s.workDir, 'profile', new Date().toISOString().replace(/[:.]/g, '-'));
+  mkdirSync(profileDir, { recursive: true });
+  const spec = GATEWAYS.find((g) => g.id === 'ours')!;
+  const port = await freePort();
+  const ctx: LaunchContext = { ...files, port, profileDir };
+  const launch = spec.launch(ctx);
+  const child = spawnChild('gateway ours (profiled)', launch.command, launch.args, {
+    env: { NODE_ENV: 'production', ...launch.env },
+    cwd: ROOT,
+    logFile: join(s.workDir, 'logs', 'gateway-ours-profile.log'),
+  });
+  children.push(child);
+  const url = `http://127.0.0.1:${port}/graphql`;
+  const headers = spec.clientHeaders(ctx);
+  await waitUntil(child, 'ready', async () => (await post(url, JSON.stringify({ query: '{ __typename }' }), headers)).status === 200);
+  for (const q of s.queries.filter((x) => !x.scalingOnly)) {
+    const result = await autocannon({
+      url,
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: requestBody(q),
+      connections: s.connections,
+      duration: s.duration,
+    });
+    console.log(`  ${q.id}: ${(result.requests.total / result.duration).toFixed(1)} req/s (profiling slows it down), ${result.non2xx} non-2xx`);
+  }
+  await child.stop();
+  children.splice(children.indexOf(child), 1);
+  const { readdirSync } = await import('node:fs');
+  const file = readdirSync(profileDir).find((f) => f.endsWith('.cpuprofile'));
+  if (!file) throw new Error(`no .cpuprofile written in ${profileDir} (did the gateway exit cleanly on SIGTERM?)`);
+  const summary = summariseProfile(JSON.parse(readFileSync(join(profileDir, file), 'utf8')), 30);
+  const text = formatProfileSummary(summary);
+  writeFileSync(join(profileDir, 'summary.txt'), text + '\n');
+  console.log(`\n${text}\n\nprofile: ${relative(process.cwd(), join(profileDir, file))}`);
+}
+
+main().catch((error: Error) => {
+  console.error(`bench failed: ${error.stack ?? error.message}`);
+  process.exit(1);
+});

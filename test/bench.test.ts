@@ -1,0 +1,68 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, inject, it } from 'vitest';
+import type { BenchResults } from '../bench/results.js';
+
+/**
+ * Keeps `npm run bench` from rotting: its quick mode (our gateway and plain Apollo Gateway, about a
+ * second of load per query) must complete and write well-formed, error-free results. Timings are
+ * never asserted: this machine's numbers belong in bench/results.json, not in a test.
+ */
+describe('benchmark harness (quick mode)', () => {
+  const workDir = mkdtempSync(join(tmpdir(), 'data-mesh-bench-'));
+  const out = join(workDir, 'results.json');
+  afterAll(() => rmSync(workDir, { recursive: true, force: true }));
+
+  it('runs ours and Apollo Gateway over the real subgraphs and writes valid results and a chart', async () => {
+    const args = ['--import', 'tsx', 'bench/run.ts', '--quick', '--gateways', 'ours,apollo', '--work-dir', workDir, '--data-dir', inject('dataDir'), '--out', out];
+    const { code, output } = await new Promise<{ code: number | null; output: string }>((resolve) => {
+      const child = spawn(process.execPath, args, { cwd: fileURLToPath(new URL('..', import.meta.url)), env: { ...process.env, LOG_LEVEL: 'warn' } });
+      let output = '';
+      child.stdout.on('data', (c: Buffer) => (output += c.toString()));
+      child.stderr.on('data', (c: Buffer) => (output += c.toString()));
+      child.on('exit', (code) => resolve({ code, output }));
+    });
+    expect(code, output).toBe(0);
+
+    const results = JSON.parse(readFileSync(out, 'utf8')) as BenchResults;
+    expect(results.schema).toBe('data-mesh-bench/1');
+    expect(results.mode).toBe('quick');
+    expect(results.problems).toEqual([]);
+    expect(results.valid).toBe(true);
+    expect(results.machine.cores).toBeGreaterThan(0);
+    expect(results.machine.node).toBe(process.versions.node);
+    expect(results.gateways.map((g) => g.id)).toEqual(['ours', 'apollo']);
+
+    const loaded = results.queries.filter((q) => q.loaded).map((q) => q.id);
+    expect(loaded).toEqual(expect.arrayContaining(['lookup', 'deep', 'wide']));
+    for (const gateway of ['ours', 'apollo']) {
+      for (const query of results.queries.map((q) => q.id)) {
+        const check = results.checks.find((c) => c.gateway === gateway && c.query === query);
+        expect(check, `${gateway}/${query} checked`).toMatchObject({ ok: true, status: 200, sameDataAsReference: true });
+        expect(check!.subgraphRequestsPerOperation).toBeGreaterThan(0);
+      }
+      for (const query of loaded) {
+        const load = results.load.find((l) => l.gateway === gateway && l.query === query);
+        expect(load, `${gateway}/${query} loaded`).toBeDefined();
+        expect(load!.requests).toBeGreaterThan(0);
+        expect(load).toMatchObject({ non2xx: 0, socketErrors: 0, timeouts: 0, graphqlErrors: 0 });
+        for (const n of [load!.requestsPerSecond, load!.latencyMs.p50, load!.latencyMs.p99, load!.gatewayCpuPercent, load!.peakRssMiB]) {
+          expect(Number.isFinite(n)).toBe(true);
+        }
+      }
+    }
+    expect(results.ratios.map((r) => r.query)).toEqual(loaded);
+    expect(results.ratios.every((r) => typeof r.oursOverApollo === 'number' && r.oursOverHive === null)).toBe(true);
+    // SQL per operation must not grow with the list: 10 and 100 customers cost the same statements.
+    expect(results.sqlScaling.length).toBe(2);
+    expect(results.sqlScaling.every((s) => s.flat)).toBe(true);
+
+    const svg = readFileSync(join(workDir, 'results.svg'), 'utf8');
+    expect(svg.startsWith('<svg')).toBe(true);
+    expect(svg.trimEnd().endsWith('</svg>')).toBe(true);
+    expect(svg).toContain('Apollo Gateway');
+  }, 300_000);
+});

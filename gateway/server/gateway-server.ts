@@ -22,7 +22,7 @@ import { ExplorerPage } from '../explorer/explorer-page.js';
 import { IdentitySigner, type ForwardedIdentity } from '../../subgraphs/kit/forwarded-identity.js';
 import type { GatewayContext } from './gateway-context.js';
 import { subgraphsOfSupergraph } from '../supergraph/supergraph-info.js';
-import { SubgraphDataSource } from './subgraph-data-source.js';
+import { createSubgraphAgent, SubgraphDataSource } from './subgraph-data-source.js';
 
 export interface GatewayOptions {
   /** The composed supergraph SDL (from our composition, Rover, or any other tool). */
@@ -58,10 +58,11 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const authenticator = new JwtAuthenticator(config.jwt);
   const signer = new IdentitySigner(config.signingKey);
 
+  const subgraphAgent = createSubgraphAgent();
   const apolloGateway = new ApolloGateway({
     // ApolloGateway cannot enforce SECURITY features and refuses them; we enforce them above it.
     supergraphSdl: stripSecurityLinkPurposes(options.supergraphSdl),
-    buildService: ({ name, url }) => new SubgraphDataSource(name, url!),
+    buildService: ({ name, url }) => new SubgraphDataSource(name, url!, subgraphAgent),
     logger: { debug: () => {}, info: () => {}, warn: (m) => log.warn(String(m)), error: (m) => log.error(String(m)) },
   });
   const apollo = new ApolloServer<GatewayContext>({
@@ -168,6 +169,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await apollo.stop();
+      await subgraphAgent.close();
     },
   };
 }

@@ -1,0 +1,80 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createSubgraphAgent, SubgraphDataSource } from '../gateway/server/subgraph-data-source.js';
+
+/**
+ * The gateway's subgraph transport shares identical in-flight fetches, but only between callers
+ * with the same signed identity, and never for mutations. The subgraph here holds its answers
+ * until released, so the calls really overlap.
+ */
+let server: Server;
+let url: string;
+const held: { req: IncomingMessage; res: ServerResponse; body: string }[] = [];
+const agent = createSubgraphAgent();
+
+beforeAll(async () => {
+  server = createServer(async (req, res) => {
+    let body = '';
+    for await (const chunk of req) body += chunk;
+    held.push({ req, res, body });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`;
+});
+afterAll(async () => {
+  await agent.close();
+  server.closeAllConnections();
+  await new Promise((r) => server.close(r));
+});
+
+async function untilHeld(n: number) {
+  for (let i = 0; i < 200 && held.length < n; i++) await new Promise((r) => setTimeout(r, 5));
+}
+function releaseAll() {
+  for (const h of held.splice(0)) {
+    h.res.writeHead(200, { 'content-type': 'application/json' });
+    h.res.end(JSON.stringify({ data: { who: h.req.headers['x-mesh-identity'] } }));
+  }
+}
+const call = (source: SubgraphDataSource, query: string, identityHeader: string) =>
+  source.process({ request: { query, variables: {} }, context: { identityHeader } } as any);
+
+describe('subgraph transport', () => {
+  it('sends one request for identical concurrent fetches of the same identity, and gives each caller its own copy', async () => {
+    const source = new SubgraphDataSource('test', url, agent);
+    const calls = [1, 2, 3].map(() => call(source, '{ a }', 'identity-A'));
+    await untilHeld(1);
+    await new Promise((r) => setTimeout(r, 30));
+    expect(held).toHaveLength(1);
+    releaseAll();
+    const results = await Promise.all(calls);
+    expect(results.map((r) => r.data)).toEqual([{ who: 'identity-A' }, { who: 'identity-A' }, { who: 'identity-A' }]);
+    expect(results[0]!.data).not.toBe(results[1]!.data);
+  });
+
+  it('never shares between different identities', async () => {
+    const source = new SubgraphDataSource('test', url, agent);
+    const calls = [call(source, '{ a }', 'identity-A'), call(source, '{ a }', 'identity-B')];
+    await untilHeld(2);
+    expect(held).toHaveLength(2);
+    releaseAll();
+    expect((await Promise.all(calls)).map((r) => r.data)).toEqual([{ who: 'identity-A' }, { who: 'identity-B' }]);
+  });
+
+  it('never shares mutations', async () => {
+    const source = new SubgraphDataSource('test', url, agent);
+    const calls = [call(source, 'mutation { m }', 'identity-A'), call(source, 'mutation { m }', 'identity-A')];
+    await untilHeld(2);
+    expect(held).toHaveLength(2);
+    releaseAll();
+    await Promise.all(calls);
+  });
+
+  it('turns a refused connection into SUBGRAPH_UNAVAILABLE naming the subgraph', async () => {
+    const source = new SubgraphDataSource('inventory', 'http://127.0.0.1:1/graphql', agent);
+    const error = await call(source, '{ a }', 'x').catch((e) => e);
+    expect(error.message).toContain('Subgraph "inventory" is unavailable');
+    expect(error.extensions).toMatchObject({ code: 'SUBGRAPH_UNAVAILABLE', serviceName: 'inventory' });
+  });
+});

@@ -9,7 +9,7 @@ import { ApolloServerPluginSchemaReportingDisabled, ApolloServerPluginUsageRepor
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { executeGraphQL, HttpError, sendGraphQLError, sendJson } from '../../subgraphs/kit/apollo-http.js';
+import { HttpError, readBody, runGraphQL, sendGraphQLError, sendJson, writeGraphQL } from '../../subgraphs/kit/apollo-http.js';
 import { createLogger } from '../../subgraphs/kit/logger.js';
 import { AuthenticationError, JwtAuthenticator } from '../authentication/jwt-authenticator.js';
 import { mintToken } from '../authentication/mint-token.js';
@@ -22,6 +22,7 @@ import { ExplorerPage } from '../explorer/explorer-page.js';
 import { IdentitySigner, type ForwardedIdentity } from '../../subgraphs/kit/forwarded-identity.js';
 import type { GatewayContext } from './gateway-context.js';
 import { subgraphsOfSupergraph } from '../supergraph/supergraph-info.js';
+import { InflightDedup } from './inflight-dedup.js';
 import { createSubgraphAgent, SubgraphDataSource } from './subgraph-data-source.js';
 
 export interface GatewayOptions {
@@ -59,6 +60,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const signer = new IdentitySigner(config.signingKey);
 
   const subgraphAgent = createSubgraphAgent();
+  const dedup = new InflightDedup();
   const apolloGateway = new ApolloGateway({
     // ApolloGateway cannot enforce SECURITY features and refuses them; we enforce them above it.
     supergraphSdl: stripSecurityLinkPurposes(options.supergraphSdl),
@@ -109,8 +111,13 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     if (req.method !== 'GET' && req.method !== 'POST') {
       throw new HttpError(405, 'METHOD_NOT_ALLOWED', 'Use POST (or GET for queries) on /graphql');
     }
-    const context = await requestContext(req);
-    await executeGraphQL(apollo, req, res, async () => context);
+    const bodyText = req.method === 'POST' ? await readBody(req) : undefined;
+    const operation = bodyText ?? new URL(req.url ?? '/', 'http://x').search;
+    const result = await dedup.run(req, operation, async () => {
+      const context = await requestContext(req);
+      return runGraphQL(apollo, req, async () => context, bodyText);
+    });
+    await writeGraphQL(res, result);
   };
 
   /** Authenticates the caller (an invalid token is a 401, never anonymous) and signs what subgraphs will see. */

@@ -58,14 +58,21 @@ export function toHeaderMap(req: IncomingMessage): HeaderMap {
   return headers;
 }
 
-/** Executes one HTTP GraphQL request (GET or POST) with Apollo Server and writes the response. */
-export async function executeGraphQL<C extends BaseContext>(
+/** An executed HTTP GraphQL request, ready to be written to one or more responses. */
+export interface GraphQLHttpResult {
+  status: number;
+  headers: Record<string, string>;
+  /** The whole body, or a stream (incremental delivery), which cannot be shared. */
+  body: string | AsyncIterable<string>;
+}
+
+/** Runs one HTTP GraphQL request (GET or POST) through Apollo Server. */
+export async function runGraphQL<C extends BaseContext>(
   server: ApolloServer<C>,
   req: IncomingMessage,
-  res: ServerResponse,
   context: () => Promise<C>,
   bodyText?: string,
-): Promise<void> {
+): Promise<GraphQLHttpResult> {
   const url = new URL(req.url ?? '/', 'http://localhost');
   const body = req.method === 'POST' ? parseJsonBody(bodyText ?? (await readBody(req))) : undefined;
   const response = await server.executeHTTPGraphQLRequest({
@@ -74,11 +81,30 @@ export async function executeGraphQL<C extends BaseContext>(
   });
   const headers: Record<string, string> = {};
   for (const [name, value] of response.headers) headers[name] = value;
-  res.writeHead(response.status ?? 200, headers);
-  if (response.body.kind === 'complete') {
-    res.end(response.body.string);
+  return {
+    status: response.status ?? 200,
+    headers,
+    body: response.body.kind === 'complete' ? response.body.string : response.body.asyncIterator,
+  };
+}
+
+export async function writeGraphQL(res: ServerResponse, result: GraphQLHttpResult): Promise<void> {
+  res.writeHead(result.status, result.headers);
+  if (typeof result.body === 'string') {
+    res.end(result.body);
     return;
   }
-  for await (const chunk of response.body.asyncIterator) res.write(chunk);
+  for await (const chunk of result.body) res.write(chunk);
   res.end();
+}
+
+/** Executes one HTTP GraphQL request with Apollo Server and writes the response. */
+export async function executeGraphQL<C extends BaseContext>(
+  server: ApolloServer<C>,
+  req: IncomingMessage,
+  res: ServerResponse,
+  context: () => Promise<C>,
+  bodyText?: string,
+): Promise<void> {
+  await writeGraphQL(res, await runGraphQL(server, req, context, bodyText));
 }

@@ -1,0 +1,31 @@
+import type { IncomingMessage } from 'node:http';
+import type { GraphQLHttpResult } from '../../subgraphs/kit/apollo-http.js';
+
+/**
+ * Identical requests that arrive while one is already executing share its result, as Hive
+ * Gateway's `inboundInflightRequestDeduplication` does, but governed: two requests share only if
+ * everything authorization depends on is identical — the very same credentials (Authorization
+ * header), the declared purpose (X-Data-Purpose), the Accept header, and the same operation text
+ * and variables. Only queries are shared; anything that mentions a mutation or subscription, and
+ * streamed (incremental) answers, run on their own. Nothing is cached after the first answer.
+ */
+export class InflightDedup {
+  private readonly inflight = new Map<string, Promise<GraphQLHttpResult>>();
+  shared = 0;
+
+  run(req: IncomingMessage, operation: string, execute: () => Promise<GraphQLHttpResult>): Promise<GraphQLHttpResult> {
+    if (/\b(mutation|subscription)\b/.test(operation) || operation.trimStart().startsWith('[')) return execute();
+    const h = req.headers;
+    const key = `${req.method}\n${h.authorization ?? ''}\n${h['x-data-purpose'] ?? ''}\n${h.accept ?? ''}\n${operation}`;
+    const pending = this.inflight.get(key);
+    if (pending) {
+      this.shared++;
+      // A streamed answer has a single reader: the others run their own.
+      return pending.then((result) => (typeof result.body === 'string' ? result : execute()));
+    }
+    const started = execute();
+    this.inflight.set(key, started);
+    started.finally(() => this.inflight.delete(key)).catch(() => {});
+    return started;
+  }
+}

@@ -1,0 +1,114 @@
+import type { DocumentNode } from 'graphql';
+import { declaredFields, describeClassification } from './classification.js';
+import { outputFields, type DataProduct } from './descriptor.js';
+
+/** A place where a descriptor and its subgraph's schema disagree. */
+export interface Contradiction {
+  product: string;
+  /** `Type.field`, or the type alone. */
+  coordinate: string;
+  /** Where in the descriptor (file:line key path). */
+  location: string;
+  problem: string;
+  fix: string;
+}
+
+/**
+ * Descriptor and schema must tell the same story: every output a product declares exists in the
+ * subgraph (and is resolved there, not `@external`), with the classification, PII flag and
+ * deprecation the schema's directives carry. Retired products are skipped: they must not be served
+ * at all, which the mesh's governance rules check on the supergraph.
+ */
+export function checkDescriptorsAgainstSchema(subgraph: string, products: DataProduct[], schema: DocumentNode): Contradiction[] {
+  const fields = declaredFields(schema);
+  const types = new Set([...fields.values()].map((f) => f.type));
+  const out: Contradiction[] = [];
+  const claimed = new Map<string, { product: string; label: string }>();
+
+  for (const product of products) {
+    const at = (path: string) => `${product.source.file}: ${product.id}.${path}`;
+    if (product.domain !== subgraph) {
+      out.push({
+        product: product.id,
+        coordinate: '(product)',
+        location: at('domain'),
+        problem: `declares domain "${product.domain}" but is served by subgraph "${subgraph}"`,
+        fix: `set domain: ${subgraph}, or move the product to the ${product.domain} subgraph's descriptor`,
+      });
+    }
+    if (product.status === 'retired') continue;
+    for (const { coordinate, object, property } of outputFields(product)) {
+      const location = at(property.path);
+      if (!types.has(object.name)) {
+        out.push({
+          product: product.id,
+          coordinate: object.name,
+          location: at(object.path),
+          problem: `type ${object.name} is not defined in subgraph ${subgraph}`,
+          fix: `define ${object.name} in subgraphs/${subgraph}/schema.graphql, or remove it from the descriptor`,
+        });
+        break;
+      }
+      const declared = fields.get(coordinate);
+      if (!declared) {
+        out.push({ product: product.id, coordinate, location, problem: `subgraph ${subgraph} does not define ${coordinate}`, fix: `add the field to the schema or remove it from the descriptor` });
+        continue;
+      }
+      if (declared.external) {
+        out.push({ product: product.id, coordinate, location, problem: `${coordinate} is @external in ${subgraph}: another subgraph resolves it`, fix: 'list it in the product of the subgraph that resolves it' });
+        continue;
+      }
+      const wanted = property.classification ? { level: property.classification, pii: property.pii } : null;
+      const actual = declared.classification;
+      if (wanted && !actual) {
+        out.push({
+          product: product.id,
+          coordinate,
+          location,
+          problem: `the descriptor classifies it ${describeClassification(wanted)} but the schema has no @classification`,
+          fix: `add @classification(level: ${wanted.level.toUpperCase()}${wanted.pii ? ', pii: true' : ''}) to ${coordinate}`,
+        });
+      } else if (!wanted && actual) {
+        out.push({
+          product: product.id,
+          coordinate,
+          location,
+          problem: `the schema classifies it ${describeClassification(actual)} but the descriptor does not`,
+          fix: `add classification: ${actual.level}${actual.pii ? ' and pii: true' : ''} to the property`,
+        });
+      } else if (wanted && actual && (wanted.level !== actual.level || wanted.pii !== actual.pii)) {
+        out.push({
+          product: product.id,
+          coordinate,
+          location,
+          problem: `the descriptor says ${describeClassification(wanted)}, the schema's @classification says ${describeClassification(actual)}`,
+          fix: 'make them agree: change the descriptor or the directive',
+        });
+      }
+      if (property.sunset && declared.deprecationReason === null) {
+        out.push({
+          product: product.id,
+          coordinate,
+          location,
+          problem: `the descriptor gives a sunset date (${property.sunset}) but the schema does not deprecate the field`,
+          fix: `add @deprecated(reason: "…") to ${coordinate}, or remove sunset`,
+        });
+      }
+      const label = describeClassification(wanted ?? actual);
+      const other = claimed.get(coordinate);
+      if (other && other.label !== label) {
+        out.push({
+          product: product.id,
+          coordinate,
+          location,
+          problem: `product ${other.product} classifies it ${other.label}, this product ${label}`,
+          fix: 'a field has one classification: make the descriptors agree',
+        });
+      }
+      claimed.set(coordinate, { product: product.id, label });
+    }
+  }
+  return out;
+}
+
+export const formatContradiction = (c: Contradiction): string => `${c.location}: ${c.coordinate}: ${c.problem} (fix: ${c.fix})`;

@@ -11,6 +11,7 @@ import type { Domain, SeedOptions, SubgraphContext } from './domain.js';
 import { IdentityError, IdentityVerifier, IDENTITY_HEADER, signingKeyFromEnv, type ForwardedIdentity } from './forwarded-identity.js';
 import { createLogger } from './logger.js';
 import type { SqlDatabase } from './sql-database.js';
+import { startDataProducts, type DataProductsOptions, type DataProductsService } from './data-products/service.js';
 
 export interface SubgraphOptions extends SeedOptions {
   /** 0 picks a free port (tests). */
@@ -21,6 +22,8 @@ export interface SubgraphOptions extends SeedOptions {
   signingKey?: string;
   /** Called with every GraphQL request body the subgraph accepts (tests record what the gateway asked). */
   onRequest?: (body: { query?: string; variables?: unknown }) => void;
+  /** Descriptor location, quality interval and clock (defaults: beside the schema, MESH_QUALITY_INTERVAL, MESH_AS_OF). */
+  dataProducts?: DataProductsOptions;
 }
 
 export interface RunningSubgraph {
@@ -31,6 +34,8 @@ export interface RunningSubgraph {
   db: SqlDatabase;
   /** GraphQL requests served (the benchmark divides SQL statements by this). */
   requestsServed: () => number;
+  /** The domain's data products and their latest quality results (served at GET /data-products). */
+  dataProducts: DataProductsService;
   close(): Promise<void>;
 }
 
@@ -43,6 +48,14 @@ export async function startSubgraph(domain: Domain, options: SubgraphOptions): P
   const db = openDomainDatabase(domain, options.dbPath, options, log);
   const repo = domain.repository(db);
   const typeDefs = parse(readFileSync(domain.schemaPath, 'utf8'));
+  // Refuses to start when the descriptor contradicts the schema; runs quality rules now and periodically.
+  let dataProducts: DataProductsService;
+  try {
+    dataProducts = startDataProducts(domain.name, domain.schemaPath, typeDefs, options.dbPath, db.raw, log, options.dataProducts);
+  } catch (error) {
+    db.close();
+    throw error;
+  }
 
   const apollo = new ApolloServer<SubgraphContext<unknown, unknown>>({
     schema: buildSubgraphSchema([{ typeDefs, resolvers: domain.resolvers }]),
@@ -69,12 +82,14 @@ export async function startSubgraph(domain: Domain, options: SubgraphOptions): P
       );
       return;
     }
-    if (path !== '/graphql' && path !== '/') throw new HttpError(404, 'NOT_FOUND', `No route for ${path}`);
+    if (path !== '/graphql' && path !== '/' && path !== '/data-products') throw new HttpError(404, 'NOT_FOUND', `No route for ${path}`);
     // No signed identity, no data: the gateway is the only way in.
     const identity: ForwardedIdentity = await verifier.verify(req.headers[IDENTITY_HEADER]).catch((error: unknown) => {
       if (error instanceof IdentityError) throw new HttpError(401, error.code, error.message);
       throw error;
     });
+    // The gateway's catalog reads descriptors and the latest quality results here.
+    if (path === '/data-products') return sendJson(res, 200, dataProducts.document());
     requests++;
     const bodyText = req.method === 'POST' ? await readBody(req) : undefined;
     if (options.onRequest && bodyText) {
@@ -112,7 +127,9 @@ export async function startSubgraph(domain: Domain, options: SubgraphOptions): P
     port,
     db,
     requestsServed: () => requests,
+    dataProducts,
     async close() {
+      dataProducts.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await apollo.stop();

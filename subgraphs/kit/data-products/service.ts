@@ -1,0 +1,105 @@
+import Database from 'better-sqlite3';
+import type { DocumentNode } from 'graphql';
+import { dirname, join } from 'node:path';
+import type { Logger } from '../logger.js';
+import { DESCRIPTOR_FILE, loadDescriptorFile, type DataProduct } from './descriptor.js';
+import { asOfFrom, runQuality, verdict, type QualityReport } from './quality.js';
+import { checkDescriptorsAgainstSchema, formatContradiction } from './schema-check.js';
+
+/** What a subgraph serves at `GET /data-products`: the gateway's catalog is built from it. */
+export interface DataProductsDocument {
+  subgraph: string;
+  /** The descriptor file, relative to the subgraph's working directory (null when it has none). */
+  descriptorFile: string | null;
+  dataProducts: DataProduct[];
+  /** The latest quality run (null until the first one finished). */
+  quality: QualityReport | null;
+}
+
+export interface DataProductsOptions {
+  /** The descriptor; default `data-products.yaml` beside the domain's schema. */
+  file?: string;
+  /** How often quality rules run, in ms (the first run is at start); 0 = only at start. Default MESH_QUALITY_INTERVAL seconds, or 300 s. */
+  qualityIntervalMs?: number;
+  /** The clock freshness is measured against; default MESH_AS_OF (see asOfFrom). */
+  asOf?: Date;
+}
+
+export interface DataProductsService {
+  readonly products: DataProduct[];
+  readonly latest: QualityReport | null;
+  /** Runs every rule now and keeps the result as the latest. */
+  runQuality(): QualityReport;
+  document(): DataProductsDocument;
+  close(): void;
+}
+
+export class DescriptorContradictsSchema extends Error {}
+
+/**
+ * The kit's side of data products, for one subgraph: loads the domain's descriptor, refuses to
+ * start when it contradicts the schema, and runs the quality rules at start and then periodically
+ * on a read-only connection (WAL lets it read beside the subgraph's own traffic).
+ */
+export function startDataProducts(
+  subgraph: string,
+  schemaPath: string,
+  schema: DocumentNode,
+  dbPath: string,
+  fallbackDb: Database.Database,
+  log: Logger,
+  options: DataProductsOptions = {},
+): DataProductsService {
+  const file = options.file ?? join(dirname(schemaPath), DESCRIPTOR_FILE);
+  const products = loadDescriptorFile(file);
+  const contradictions = checkDescriptorsAgainstSchema(subgraph, products, schema);
+  if (contradictions.length) {
+    throw new DescriptorContradictsSchema(
+      `the data product descriptor of ${subgraph} contradicts its schema:\n${contradictions.map((c) => `  - ${formatContradiction(c)}`).join('\n')}`,
+    );
+  }
+  const asOf = options.asOf ?? asOfFrom(process.env.MESH_AS_OF);
+  const intervalMs = options.qualityIntervalMs ?? intervalFromEnv(process.env.MESH_QUALITY_INTERVAL);
+  const ownConnection = dbPath !== ':memory:';
+  const db = ownConnection ? new Database(dbPath, { readonly: true, fileMustExist: true }) : fallbackDb;
+
+  let latest: QualityReport | null = null;
+  const run = (): QualityReport => {
+    // A fixed clock (MESH_AS_OF=<instant>, or the synthetic default) stays fixed; "now" moves.
+    const clock = process.env.MESH_AS_OF === 'now' && !options.asOf ? new Date() : asOf;
+    const report = runQuality(db, products, { asOf: clock });
+    latest = report;
+    const failed = report.results.filter((r) => r.status !== 'passed');
+    const level = verdict(report.results) === 'failed' ? 'warn' : 'info';
+    log[level]('data quality checked', {
+      products: products.length,
+      rules: report.results.length,
+      failed: failed.map((r) => `${r.product}/${r.rule}`),
+      ms: report.durationMs,
+    });
+    return report;
+  };
+  if (products.length) run();
+  const timer = products.length && intervalMs > 0 ? setInterval(run, intervalMs) : null;
+  timer?.unref();
+
+  return {
+    products,
+    get latest() {
+      return latest;
+    },
+    runQuality: run,
+    document: () => ({ subgraph, descriptorFile: products.length ? products[0]!.source.file : null, dataProducts: products, quality: latest }),
+    close() {
+      if (timer) clearInterval(timer);
+      if (ownConnection) db.close();
+    },
+  };
+}
+
+function intervalFromEnv(value: string | undefined): number {
+  if (value === undefined || value === '') return 300_000;
+  const seconds = Number(value);
+  if (!Number.isFinite(seconds) || seconds < 0) throw new Error(`MESH_QUALITY_INTERVAL must be a number of seconds >= 0, got "${value}"`);
+  return seconds * 1000;
+}

@@ -24,6 +24,7 @@ import type { GatewayContext } from './gateway-context.js';
 import { subgraphsOfSupergraph } from '../supergraph/supergraph-info.js';
 import { InflightDedup } from './inflight-dedup.js';
 import { createSubgraphAgent, SubgraphDataSource } from './subgraph-data-source.js';
+import { catalogIdentity, startCatalog, type CatalogOptions } from '../catalog/catalog.js';
 
 export interface GatewayOptions {
   /** The composed supergraph SDL (from our composition, Rover, or any other tool). */
@@ -33,6 +34,8 @@ export interface GatewayOptions {
   host?: string;
   /** Governance settings; read from the environment when absent. */
   config?: GatewayConfig;
+  /** How fresh the data product catalog stays (defaults suit production; tests shorten them). */
+  catalog?: CatalogOptions;
 }
 
 export interface RunningGateway {
@@ -54,8 +57,10 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
 
   const config = options.config ?? gatewayConfigFromEnv(process.env, (m) => log.warn(m));
   const policies = new PolicyBook(config.policiesFile);
+  // The data product catalog joins the graph: its root fields are composed into the supergraph served.
+  const catalog = await startCatalog({ supergraphSdl: options.supergraphSdl, identityHeader: catalogIdentity(config.signingKey), options: options.catalog, log });
   // Built once per supergraph: the enforcement index, and the policies it names (all must exist).
-  const authorizer = new Authorizer(options.supergraphSdl, config.authorizationMode, policies);
+  const authorizer = new Authorizer(catalog.supergraphSdl, config.authorizationMode, policies);
   const authenticator = new JwtAuthenticator(config.jwt);
   const signer = new IdentitySigner(config.signingKey);
 
@@ -63,8 +68,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const dedup = new InflightDedup();
   const apolloGateway = new ApolloGateway({
     // ApolloGateway cannot enforce SECURITY features and refuses them; we enforce them above it.
-    supergraphSdl: stripSecurityLinkPurposes(options.supergraphSdl),
-    buildService: ({ name, url }) => new SubgraphDataSource(name, url!, subgraphAgent),
+    supergraphSdl: stripSecurityLinkPurposes(catalog.supergraphSdl),
+    buildService: ({ name, url }) => catalog.dataSource(name) ?? new SubgraphDataSource(name, url!, subgraphAgent),
     logger: { debug: () => {}, info: () => {}, warn: (m) => log.warn(String(m)), error: (m) => log.error(String(m)) },
   });
   const apollo = new ApolloServer<GatewayContext>({
@@ -77,6 +82,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       ApolloServerPluginLandingPageDisabled(),
       ApolloServerPluginUsageReportingDisabled(),
       ApolloServerPluginSchemaReportingDisabled(),
+      // extensions.dataProducts: the products (id, version) each response used, and deprecation warnings.
+      catalog.plugin,
       {
         async requestDidStart() {
           return {
@@ -173,6 +180,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     graphqlUrl: `${url}/graphql`,
     port,
     async close() {
+      catalog.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await apollo.stop();

@@ -43,7 +43,7 @@ describe('governance of the mesh', () => {
   it('shows Customer.email with customers:pii:read', async () => {
     const { body } = await mesh.query('{ customer(id: "12") { email } }', undefined, await bearer(['customers:pii:read']));
     const row = mesh.database('customers').prepare('SELECT email FROM customers WHERE id = 12').get() as { email: string };
-    expect(body).toEqual({ data: { customer: { email: row.email } } });
+    expect(body).toEqual({ data: { customer: { email: row.email } }, extensions: { dataProducts: [expect.objectContaining({ id: 'customer-profiles' })] } });
   });
 
   it('needs a token for order history, but no scope', async () => {

@@ -1,0 +1,349 @@
+import {
+  getNamedType,
+  isObjectType,
+  Kind,
+  parse,
+  valueFromASTUntyped,
+  type ConstDirectiveNode,
+  type DocumentNode,
+  type GraphQLField,
+  type GraphQLSchema,
+} from 'graphql';
+import { and, describeRequirement, isEmpty, NO_REQUIREMENT, type Requirement } from '../authorization/requirement.js';
+import { SecurityIndex } from '../authorization/security-index.js';
+import { declaredFields, type FieldClassification } from '../../subgraphs/kit/data-products/classification.js';
+import { outputFields, slaOf, sunsetOf, type DataProduct, type SlaProperty } from '../../subgraphs/kit/data-products/descriptor.js';
+import { verdict, type QualityReport } from '../../subgraphs/kit/data-products/quality.js';
+import type { DataProductsDocument } from '../../subgraphs/kit/data-products/service.js';
+
+/**
+ * What the gateway knows about a supergraph that the catalog needs, computed once per supergraph:
+ * field types and descriptions, classifications, authorization requirements, entity keys.
+ */
+export class SupergraphFacts {
+  readonly schema: GraphQLSchema;
+  readonly security: SecurityIndex;
+  readonly classifications = new Map<string, FieldClassification>();
+  /** Entity type → its first key (`@join__type(key:)`), e.g. Customer → id. */
+  readonly entityKeys = new Map<string, string>();
+  /** Subgraphs that resolve at least one classified field: they follow the governance spec, so the catalog asks them. */
+  readonly governedSubgraphs = new Set<string>();
+
+  constructor(supergraphSdl: string) {
+    this.security = new SecurityIndex(supergraphSdl);
+    this.schema = this.security.schema;
+    const document: DocumentNode = parse(supergraphSdl);
+    for (const [coordinate, field] of declaredFields(document)) if (field.classification) this.classifications.set(coordinate, field.classification);
+    const graphNames = new Map<string, string>();
+    for (const def of document.definitions) {
+      if (def.kind !== Kind.ENUM_TYPE_DEFINITION || def.name.value !== 'join__Graph') continue;
+      for (const value of def.values ?? []) {
+        const name = argument(value.directives?.find((d) => d.name.value === 'join__graph'), 'name');
+        if (typeof name === 'string') graphNames.set(value.name.value, name);
+      }
+    }
+    for (const def of document.definitions) {
+      if (def.kind !== Kind.OBJECT_TYPE_DEFINITION && def.kind !== Kind.INTERFACE_TYPE_DEFINITION) continue;
+      const typeGraphs: string[] = [];
+      for (const d of def.directives ?? []) {
+        if (d.name.value !== 'join__type') continue;
+        typeGraphs.push(String(argument(d, 'graph')));
+        const key = argument(d, 'key');
+        if (key !== undefined && !this.entityKeys.has(def.name.value)) this.entityKeys.set(def.name.value, String(key));
+      }
+      for (const field of def.fields ?? []) {
+        if (!this.classifications.has(`${def.name.value}.${field.name.value}`)) continue;
+        const joins = (field.directives ?? []).filter((d) => d.name.value === 'join__field');
+        const graphs = joins.length ? joins.filter((d) => argument(d, 'external') !== true).map((d) => String(argument(d, 'graph'))) : typeGraphs;
+        for (const graph of graphs) if (graphNames.has(graph)) this.governedSubgraphs.add(graphNames.get(graph)!);
+      }
+    }
+  }
+
+  field(coordinate: string): GraphQLField<unknown, unknown> | undefined {
+    const [typeName, fieldName] = coordinate.split('.') as [string, string];
+    const type = this.schema.getType(typeName);
+    return isObjectType(type) ? type.getFields()[fieldName] : undefined;
+  }
+
+  /**
+   * What a consumer needs to read a field: the field's own requirement and its return type's (as
+   * the gateway enforces them), and its parent type's (a protected type's fields are unreachable
+   * without it).
+   */
+  requirement(coordinate: string): Requirement {
+    const typeName = coordinate.split('.')[0]!;
+    return and(this.security.fields.get(coordinate) ?? NO_REQUIREMENT, this.security.types.get(typeName) ?? NO_REQUIREMENT);
+  }
+}
+
+export interface CatalogField {
+  coordinate: string;
+  typeName: string;
+  fieldName: string;
+  type: string;
+  description: string | null;
+  classification: string | null;
+  pii: boolean;
+  rootField: boolean;
+  authorization: { summary: string; public: boolean; authenticated: boolean; scopes: string[][] | null; policies: string[][] | null };
+  deprecated: boolean;
+  deprecationReason: string | null;
+  sunset: string | null;
+  served: boolean;
+}
+
+export type LineageKind = 'RETURNS' | 'EXTENDS' | 'INPUT_PORT';
+export interface LineageLink {
+  productId: string;
+  kind: LineageKind;
+  entity: string | null;
+  key: string | null;
+  via: string[];
+}
+
+export interface CatalogProduct {
+  id: string;
+  name: string;
+  version: string;
+  status: string | null;
+  domain: string;
+  subgraph: string;
+  tags: string[];
+  description: DataProduct['description'];
+  owner: { team: string | null; contact: string | null; members: NonNullable<DataProduct['team']>['members'] };
+  support: DataProduct['support'];
+  sla: { freshness: SlaTarget | null; availability: SlaTarget | null; latency: SlaTarget | null; endOfLife: string | null };
+  sunset: string | null;
+  outputTypes: string[];
+  rootFields: string[];
+  fields: CatalogField[];
+  freshness: {
+    element: string;
+    lastUpdated: string | null;
+    ageSeconds: number | null;
+    targetSeconds: number;
+    withinSla: boolean | null;
+    asOf: string;
+    checkedAt: string;
+  } | null;
+  quality: {
+    status: 'PASSED' | 'WARNING' | 'FAILED' | 'UNKNOWN';
+    checkedAt: string | null;
+    asOf: string | null;
+    rules: number;
+    passed: number;
+    failed: number;
+    results: (Omit<QualityReport['results'][number], 'severity' | 'status'> & { severity: string; status: string })[];
+  };
+  lineage: { references: LineageLink[]; referencedBy: LineageLink[] };
+  inputPorts: DataProduct['inputPorts'];
+  descriptor: { file: string; line: number };
+}
+
+interface SlaTarget {
+  value: number;
+  unit: string;
+  element: string | null;
+  description: string | null;
+}
+
+export interface SourceStatus {
+  subgraph: string;
+  url: string;
+  /** Resolves classified fields (follows the governance spec); only these are asked for a catalog. */
+  governed: boolean;
+  /** Null when not asked. */
+  reachable: boolean | null;
+  products: number;
+  fetchedAt: string | null;
+  error: string | null;
+}
+
+/** Per-field usage facts the response extensions need, by `Type.field`. */
+export interface FieldUsage {
+  products: { id: string; version: string; status: string | null; sunset: string | null }[];
+  deprecationReason: string | null;
+  sunset: string | null;
+}
+
+/** One consistent view of the catalog: rebuilt when the subgraphs' documents change. */
+export class CatalogSnapshot {
+  readonly products = new Map<string, CatalogProduct>();
+  readonly usage = new Map<string, FieldUsage>();
+
+  constructor(
+    readonly facts: SupergraphFacts,
+    documents: DataProductsDocument[],
+    readonly sources: SourceStatus[],
+    readonly version: number,
+  ) {
+    for (const doc of documents) {
+      for (const descriptor of doc.dataProducts) {
+        if (this.products.has(descriptor.id)) continue; // a duplicate id across subgraphs: governance reports it, first one wins here
+        this.products.set(descriptor.id, this.product(descriptor, doc.subgraph, doc.quality));
+      }
+    }
+    this.link();
+    this.indexUsage();
+  }
+
+  list(filter: { domain?: string | null; status?: string | null; search?: string | null } = {}): CatalogProduct[] {
+    const search = filter.search?.trim().toLowerCase();
+    return [...this.products.values()].filter((p) => {
+      if (filter.domain && p.domain !== filter.domain) return false;
+      if (filter.status ? p.status !== filter.status : p.status === 'RETIRED') return false;
+      if (!search) return true;
+      const text = [p.id, p.name, p.domain, p.description.purpose, p.description.usage, ...p.tags, ...p.fields.map((f) => f.coordinate)].join('\n').toLowerCase();
+      return text.includes(search);
+    });
+  }
+
+  private product(d: DataProduct, subgraph: string, report: QualityReport | null): CatalogProduct {
+    const fields = outputFields(d).map(({ coordinate, object, property }): CatalogField => {
+      const field = this.facts.field(coordinate);
+      const classification = this.facts.classifications.get(coordinate) ?? (property.classification ? { level: property.classification, pii: property.pii } : null);
+      const requirement = this.facts.requirement(coordinate);
+      return {
+        coordinate,
+        typeName: object.name,
+        fieldName: property.name,
+        type: field ? String(field.type) : 'unknown',
+        description: field?.description ?? property.description,
+        classification: classification ? classification.level.toUpperCase() : null,
+        pii: classification?.pii ?? false,
+        rootField: object.name === (this.facts.schema.getQueryType()?.name ?? 'Query'),
+        authorization: {
+          summary: describeRequirement(requirement),
+          public: isEmpty(requirement),
+          authenticated: !isEmpty(requirement),
+          scopes: requirement.scopes,
+          policies: requirement.policies,
+        },
+        deprecated: Boolean(field?.deprecationReason) || property.sunset !== null,
+        deprecationReason: field?.deprecationReason ?? null,
+        sunset: property.sunset,
+        served: field !== undefined,
+      };
+    });
+    const results = report?.results.filter((r) => r.product === d.id) ?? [];
+    const fresh = report?.freshness.find((f) => f.product === d.id) ?? null;
+    const failed = results.filter((r) => r.status !== 'passed').length;
+    const manager = d.team?.members.find((m) => m.role === 'owner') ?? d.team?.members[0];
+    return {
+      id: d.id,
+      name: d.name,
+      version: d.version,
+      status: d.status?.toUpperCase() ?? null,
+      domain: d.domain,
+      subgraph,
+      tags: d.tags,
+      description: d.description,
+      owner: { team: d.team?.name ?? null, contact: d.support[0]?.channel ?? manager?.email ?? null, members: d.team?.members ?? [] },
+      support: d.support,
+      sla: {
+        freshness: target(slaOf(d, 'freshness')),
+        availability: target(slaOf(d, 'availability')),
+        latency: target(slaOf(d, 'latency')),
+        endOfLife: sunsetOf(d),
+      },
+      sunset: sunsetOf(d),
+      outputTypes: [...new Set(fields.filter((f) => !f.rootField).map((f) => f.typeName))],
+      rootFields: fields.filter((f) => f.rootField).map((f) => f.coordinate),
+      fields,
+      freshness: fresh && report ? { ...fresh, asOf: report.asOf, checkedAt: report.checkedAt } : null,
+      quality: {
+        status: !report || d.status === 'retired' ? 'UNKNOWN' : (verdict(results).toUpperCase() as 'PASSED' | 'WARNING' | 'FAILED'),
+        checkedAt: report?.checkedAt ?? null,
+        asOf: report?.asOf ?? null,
+        rules: results.length,
+        passed: results.length - failed,
+        failed,
+        results: results.map((r) => ({ ...r, severity: r.severity.toUpperCase(), status: r.status.toUpperCase() })),
+      },
+      lineage: { references: [], referencedBy: [] },
+      inputPorts: d.inputPorts,
+      descriptor: d.source,
+    };
+  }
+
+  /**
+   * Lineage through entity keys. A type's owners are the products that output its key fields (an
+   * entity) or any of its fields (a plain type). A product that returns a type owned by another
+   * product references it (RETURNS); one that adds fields to another product's entity EXTENDS it;
+   * input ports are declared references.
+   */
+  private link() {
+    const queryType = this.facts.schema.getQueryType()?.name ?? 'Query';
+    const owners = new Map<string, Set<string>>();
+    for (const p of this.products.values()) {
+      if (p.status === 'RETIRED') continue;
+      for (const f of p.fields) {
+        if (f.rootField) continue;
+        const key = this.facts.entityKeys.get(f.typeName);
+        if (key && !key.split(/\s+/).includes(f.fieldName)) continue;
+        (owners.get(f.typeName) ?? owners.set(f.typeName, new Set()).get(f.typeName)!).add(p.id);
+      }
+    }
+    const links = new Map<string, LineageLink>();
+    const add = (from: string, to: string, kind: LineageKind, entity: string | null, via: string | null) => {
+      if (from === to || !this.products.has(to)) return;
+      const id = `${from}\u0000${to}\u0000${kind}\u0000${entity}`;
+      let link = links.get(id);
+      if (!link) links.set(id, (link = { productId: to, kind, entity, key: entity ? (this.facts.entityKeys.get(entity) ?? null) : null, via: [] }));
+      if (via && !link.via.includes(via)) link.via.push(via);
+      const product = this.products.get(from)!;
+      if (!product.lineage.references.includes(link)) product.lineage.references.push(link);
+    };
+    for (const p of this.products.values()) {
+      if (p.status === 'RETIRED') continue;
+      for (const f of p.fields) {
+        const field = this.facts.field(f.coordinate);
+        const returned = field ? getNamedType(field.type).name : null;
+        for (const owner of (returned && owners.get(returned)) || []) add(p.id, owner, 'RETURNS', returned, f.coordinate);
+        if (f.typeName !== queryType && this.facts.entityKeys.has(f.typeName) && !owners.get(f.typeName)?.has(p.id)) {
+          for (const owner of owners.get(f.typeName) ?? []) add(p.id, owner, 'EXTENDS', f.typeName, f.coordinate);
+        }
+      }
+      for (const port of p.inputPorts) if (port.contractId) add(p.id, port.contractId, 'INPUT_PORT', null, null);
+    }
+    for (const p of this.products.values()) {
+      for (const link of p.lineage.references) {
+        this.products.get(link.productId)!.lineage.referencedBy.push({ ...link, productId: p.id });
+      }
+    }
+  }
+
+  private indexUsage() {
+    for (const p of this.products.values()) {
+      if (p.status === 'RETIRED') continue;
+      for (const f of p.fields) {
+        let usage = this.usage.get(f.coordinate);
+        if (!usage) this.usage.set(f.coordinate, (usage = { products: [], deprecationReason: f.deprecationReason, sunset: f.sunset }));
+        usage.products.push({ id: p.id, version: p.version, status: p.status, sunset: p.sunset });
+        usage.sunset ??= f.sunset;
+      }
+    }
+    // Fields the supergraph deprecates that no product declares still warn (without a sunset date).
+    for (const type of Object.values(this.facts.schema.getTypeMap())) {
+      if (!isObjectType(type) || type.name.startsWith('__')) continue;
+      for (const field of Object.values(type.getFields())) {
+        if (!field.deprecationReason) continue;
+        const coordinate = `${type.name}.${field.name}`;
+        const usage = this.usage.get(coordinate);
+        if (usage) usage.deprecationReason ??= field.deprecationReason;
+        else this.usage.set(coordinate, { products: [], deprecationReason: field.deprecationReason, sunset: null });
+      }
+    }
+  }
+}
+
+function argument(directive: ConstDirectiveNode | undefined, name: string): unknown {
+  const arg = directive?.arguments?.find((a) => a.name.value === name);
+  return arg ? valueFromASTUntyped(arg.value) : undefined;
+}
+
+function target(sla: SlaProperty | undefined): SlaTarget | null {
+  if (!sla || typeof sla.value !== 'number') return null;
+  return { value: sla.value, unit: sla.unit ?? '', element: sla.element, description: sla.description };
+}

@@ -1,0 +1,113 @@
+import { LocalGraphQLDataSource } from '@apollo/gateway';
+import type { ApolloServerPlugin } from '@apollo/server';
+import { buildSubgraphSchema } from '@apollo/subgraph';
+import { parse } from 'graphql';
+import { IdentitySigner } from '../../subgraphs/kit/forwarded-identity.js';
+import type { Logger } from '../../subgraphs/kit/logger.js';
+import { subgraphsOfSupergraph } from '../supergraph/supergraph-info.js';
+import { CATALOG_SUBGRAPH_NAME, CATALOG_TYPE_DEFS } from './catalog-schema.js';
+import { CatalogSnapshot, SupergraphFacts, type CatalogProduct, type LineageLink } from './catalog-model.js';
+import { CatalogSource, type CatalogSourceOptions } from './catalog-source.js';
+import { addSubgraphToSupergraph } from './merge-supergraph.js';
+import { dataProductsPlugin } from './response-extensions.js';
+
+export type CatalogOptions = CatalogSourceOptions;
+
+export interface Catalog {
+  /** The supergraph with the catalog's root fields added: what the gateway serves. */
+  readonly supergraphSdl: string;
+  /** The in-process data source for the catalog subgraph (undefined for any other name). */
+  dataSource(name: string): LocalGraphQLDataSource | undefined;
+  /** Adds `extensions.dataProducts` (and deprecation warnings) to every response. */
+  readonly plugin: ApolloServerPlugin<any>;
+  snapshot(): CatalogSnapshot;
+  /** Fetches every subgraph's descriptors and quality results now. */
+  refresh(): Promise<void>;
+  close(): void;
+}
+
+/**
+ * The data product catalog, in the graph: composes the in-process catalog subgraph into the
+ * supergraph, reads product metadata and quality results from each subgraph (`GET
+ * /data-products`), and joins them with what the supergraph says (types, descriptions,
+ * classification, authorization requirements, entity keys).
+ */
+export async function startCatalog(args: {
+  supergraphSdl: string;
+  /** A signed identity header for the gateway's own calls to subgraphs. */
+  identityHeader: () => Promise<string>;
+  options?: CatalogOptions;
+  log: Logger;
+}): Promise<Catalog> {
+  const started = performance.now();
+  const facts = new SupergraphFacts(args.supergraphSdl);
+  const typeDefs = parse(CATALOG_TYPE_DEFS);
+  const supergraphSdl = addSubgraphToSupergraph(args.supergraphSdl, { name: CATALOG_SUBGRAPH_NAME, url: `in-process://${CATALOG_SUBGRAPH_NAME}`, typeDefs });
+  const subgraphs = subgraphsOfSupergraph(args.supergraphSdl);
+
+  let version = 0;
+  let snapshot: CatalogSnapshot;
+  const rebuild = () => {
+    snapshot = new CatalogSnapshot(facts, source.docs, source.sources, ++version);
+  };
+  const source = new CatalogSource(subgraphs, facts.governedSubgraphs, args.identityHeader, args.options ?? {}, () => rebuild());
+  snapshot = new CatalogSnapshot(facts, [], source.sources, ++version);
+  await source.refresh();
+  rebuild();
+  source.start();
+  const unreachable = source.sources.filter((s) => s.reachable === false);
+  args.log[unreachable.length ? 'warn' : 'info']('data product catalog ready', {
+    products: snapshot.products.size,
+    unreachable: unreachable.map((s) => `${s.subgraph}: ${s.error}`),
+    ms: Math.round(performance.now() - started),
+  });
+
+  const current = () => snapshot;
+  const fresh = async () => {
+    await source.fresh();
+    return snapshot;
+  };
+  const schema = buildSubgraphSchema([
+    {
+      typeDefs,
+      resolvers: {
+        Query: {
+          dataProducts: async (_: unknown, filter: { domain?: string; status?: string; search?: string }) => (await fresh()).list(filter),
+          dataProduct: async (_: unknown, { id }: { id: string }) => (await fresh()).products.get(id) ?? null,
+          dataProductSources: async () => {
+            await fresh();
+            return source.sources;
+          },
+        },
+        DataProduct: {
+          fields: (p: CatalogProduct, { classification, pii }: { classification?: string; pii?: boolean }) =>
+            p.fields.filter((f) => (classification == null || f.classification === classification) && (pii == null || f.pii === pii)),
+        },
+        LineageLink: {
+          product: (link: LineageLink) => snapshot.products.get(link.productId),
+        },
+        DataProductInputPort: {
+          product: (port: { contractId: string | null }) => (port.contractId ? (snapshot.products.get(port.contractId) ?? null) : null),
+        },
+      } as any,
+    },
+  ]);
+  const dataSource = new LocalGraphQLDataSource(schema);
+
+  return {
+    supergraphSdl,
+    dataSource: (name) => (name === CATALOG_SUBGRAPH_NAME ? dataSource : undefined),
+    plugin: dataProductsPlugin(current),
+    snapshot: current,
+    refresh: async () => {
+      await source.refresh();
+    },
+    close: () => source.stop(),
+  };
+}
+
+/** The identity the gateway signs for its own catalog calls: anonymous (the catalog needs no rights). */
+export function catalogIdentity(signingKey: string): () => Promise<string> {
+  const signer = new IdentitySigner(signingKey);
+  return () => signer.header({ authenticated: false, subject: null, scopes: [], claims: {} });
+}

@@ -1,0 +1,128 @@
+import { composeServices } from '@apollo/composition';
+import {
+  Kind,
+  parse,
+  print,
+  type ConstDirectiveNode,
+  type DefinitionNode,
+  type DocumentNode,
+  type EnumTypeDefinitionNode,
+  type EnumValueDefinitionNode,
+  type FieldDefinitionNode,
+  type ObjectTypeDefinitionNode,
+} from 'graphql';
+
+/**
+ * Adds an in-process subgraph to a composed supergraph, whatever tool composed it.
+ *
+ * Re-composing from subgraphs extracted out of a supergraph is not an option: extraction drops
+ * the directives composition merged (@requiresScopes, @policy, @classification…), which are the
+ * whole point here. So the extra subgraph is composed on its own and its definitions are grafted
+ * onto the supergraph: a new `join__Graph` value, its types as they are, its root fields with an
+ * explicit `@join__field(graph:)`, and its enums shared with existing ones (same values) joined.
+ * Everything else in the supergraph is left exactly as it was.
+ */
+export class SupergraphMergeError extends Error {}
+
+export function addSubgraphToSupergraph(supergraphSdl: string, subgraph: { name: string; url: string; typeDefs: DocumentNode }): string {
+  const composed = composeServices([{ name: subgraph.name, url: subgraph.url, typeDefs: subgraph.typeDefs }]);
+  if (composed.errors) throw new SupergraphMergeError(`the ${subgraph.name} subgraph does not compose: ${composed.errors.map((e) => e.message).join('; ')}`);
+  const main = parse(supergraphSdl);
+  const extra = parse(composed.supergraphSdl);
+  const definitions = [...main.definitions];
+  const indexOf = (name: string) => definitions.findIndex((d) => 'name' in d && d.name?.value === name && d.kind !== Kind.DIRECTIVE_DEFINITION);
+
+  // 1. The new graph.
+  const graphEnum = (doc: readonly DefinitionNode[]) => doc.find((d): d is EnumTypeDefinitionNode => d.kind === Kind.ENUM_TYPE_DEFINITION && d.name.value === 'join__Graph');
+  const mainGraphs = graphEnum(definitions);
+  const extraGraph = graphEnum(extra.definitions)?.values?.[0];
+  if (!mainGraphs || !extraGraph) throw new SupergraphMergeError('not a federation 2 supergraph (no join__Graph enum)');
+  const graph = extraGraph.name.value;
+  if (mainGraphs.values?.some((v) => v.name.value === graph)) {
+    throw new SupergraphMergeError(`the supergraph already has a subgraph named ${subgraph.name} (join__Graph.${graph})`);
+  }
+  definitions[definitions.indexOf(mainGraphs)] = { ...mainGraphs, values: [...(mainGraphs.values ?? []), extraGraph] };
+
+  // 2. The subgraph's types.
+  for (const def of extra.definitions) {
+    if (def.kind === Kind.SCHEMA_DEFINITION || def.kind === Kind.DIRECTIVE_DEFINITION || !('name' in def) || !def.name) continue;
+    const name = def.name.value;
+    if (name.startsWith('join__') || name.startsWith('link__')) continue;
+    const at = indexOf(name);
+    if (at < 0) {
+      definitions.push(withExplicitJoinFields(def, graph));
+      continue;
+    }
+    const existing = definitions[at]!;
+    if (existing.kind === Kind.OBJECT_TYPE_DEFINITION && def.kind === Kind.OBJECT_TYPE_DEFINITION && name === 'Query') {
+      definitions[at] = mergeRootType(existing, def, graph);
+    } else if (existing.kind === Kind.ENUM_TYPE_DEFINITION && def.kind === Kind.ENUM_TYPE_DEFINITION) {
+      definitions[at] = mergeEnum(existing, def, graph);
+    } else {
+      throw new SupergraphMergeError(`type ${name} is defined both by the supergraph and by the ${subgraph.name} subgraph`);
+    }
+  }
+  return print({ ...main, definitions });
+}
+
+const joinField = (graph: string): ConstDirectiveNode => ({
+  kind: Kind.DIRECTIVE,
+  name: { kind: Kind.NAME, value: 'join__field' },
+  arguments: [{ kind: Kind.ARGUMENT, name: { kind: Kind.NAME, value: 'graph' }, value: { kind: Kind.ENUM, value: graph } }],
+});
+
+const hasJoinField = (field: FieldDefinitionNode) => field.directives?.some((d) => d.name.value === 'join__field') ?? false;
+
+/** The graphs a type is joined to (`@join__type(graph: X)`). */
+function graphsOf(def: ObjectTypeDefinitionNode | EnumTypeDefinitionNode): string[] {
+  return (def.directives ?? [])
+    .filter((d) => d.name.value === 'join__type')
+    .map((d) => d.arguments?.find((a) => a.name.value === 'graph')?.value)
+    .filter((v): v is { kind: Kind.ENUM; value: string } => v?.kind === Kind.ENUM)
+    .map((v) => v.value);
+}
+
+function withExplicitJoinFields<T extends DefinitionNode>(def: T, graph: string): T {
+  if (def.kind !== Kind.OBJECT_TYPE_DEFINITION || def.name.value !== 'Query') return def;
+  return { ...def, fields: def.fields?.map((f) => (hasJoinField(f) ? f : { ...f, directives: [...(f.directives ?? []), joinField(graph)] })) };
+}
+
+/**
+ * Query gets the new graph in its `@join__type`s and the new fields. A field without
+ * `@join__field` means "every graph of the type", so existing fields get theirs made explicit
+ * first: otherwise the new graph would suddenly claim them.
+ */
+function mergeRootType(main: ObjectTypeDefinitionNode, extra: ObjectTypeDefinitionNode, graph: string): ObjectTypeDefinitionNode {
+  const mainGraphs = graphsOf(main);
+  const existing = new Set(main.fields?.map((f) => f.name.value));
+  for (const field of extra.fields ?? []) {
+    if (existing.has(field.name.value)) throw new SupergraphMergeError(`Query.${field.name.value} is already defined by the supergraph`);
+  }
+  const explicit = (main.fields ?? []).map((f) =>
+    hasJoinField(f) ? f : { ...f, directives: [...(f.directives ?? []), ...mainGraphs.map(joinField)] },
+  );
+  const added = (extra.fields ?? []).map((f) => (hasJoinField(f) ? f : { ...f, directives: [...(f.directives ?? []), joinField(graph)] }));
+  const joinTypes = (extra.directives ?? []).filter((d) => d.name.value === 'join__type');
+  return { ...main, directives: [...(main.directives ?? []), ...joinTypes], fields: [...explicit, ...added] };
+}
+
+/** An enum both sides define (e.g. ClassificationLevel) must have the same values; the new graph joins it. */
+function mergeEnum(main: EnumTypeDefinitionNode, extra: EnumTypeDefinitionNode, graph: string): EnumTypeDefinitionNode {
+  const values = (e: EnumTypeDefinitionNode) => (e.values ?? []).map((v) => v.name.value).sort().join(',');
+  if (values(main) !== values(extra)) {
+    throw new SupergraphMergeError(`enum ${main.name.value} has values ${values(main)} in the supergraph but ${values(extra)} in the extra subgraph`);
+  }
+  const joinTypes = (extra.directives ?? []).filter((d) => d.name.value === 'join__type');
+  const enumValue = (v: EnumValueDefinitionNode): EnumValueDefinitionNode => ({
+    ...v,
+    directives: [
+      ...(v.directives ?? []),
+      {
+        kind: Kind.DIRECTIVE,
+        name: { kind: Kind.NAME, value: 'join__enumValue' },
+        arguments: [{ kind: Kind.ARGUMENT, name: { kind: Kind.NAME, value: 'graph' }, value: { kind: Kind.ENUM, value: graph } }],
+      },
+    ],
+  });
+  return { ...main, directives: [...(main.directives ?? []), ...joinTypes], values: main.values?.map(enumValue) };
+}

@@ -42,11 +42,11 @@ export function governanceEnv(): Record<string, string> {
   return { JWT_SECRET: BENCH_JWT_SECRET, MESH_SIGNING_KEY: BENCH_MESH_SIGNING_KEY };
 }
 
-/** A client bearer token for our gateway, valid for `hours`. */
-export async function mintClientToken(hours = 4): Promise<string> {
+/** A client bearer token for our gateway, valid for `hours`; `subject` names the caller. */
+export async function mintClientToken(subject = 'bench', hours = 4): Promise<string> {
   return new SignJWT({ scope: BENCH_SCOPES.join(' '), ...BENCH_CLAIMS })
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
-    .setSubject('bench')
+    .setSubject(subject)
     .setIssuedAt()
     .setExpirationTime(`${hours}h`)
     .sign(new TextEncoder().encode(BENCH_JWT_SECRET));

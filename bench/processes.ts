@@ -140,6 +140,14 @@ export function cpuSeconds(pids: number[]): number {
   return ticks / ticksPerSecond();
 }
 
+/** CPU seconds the whole machine has spent busy (all cores, from /proc/stat). */
+export function machineBusySeconds(): number {
+  const line = readFileSync('/proc/stat', 'utf8').split('\n')[0]!;
+  const [, ...values] = line.trim().split(/\s+/);
+  const [user, nice, system, , , irq, softirq, steal] = values.map(Number) as number[];
+  return (user! + nice! + system! + irq! + softirq! + steal!) / ticksPerSecond();
+}
+
 /** Resident memory in bytes (current, and the kernel's high-water mark), summed over the tree. */
 export function memory(pid: number): { rss: number; hwm: number } {
   let rss = 0;

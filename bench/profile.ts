@@ -60,8 +60,9 @@ export function summariseProfile(profile: CpuProfile, top = 30): ProfileSummary 
     const ms = micros / 1000;
     total += ms;
     if (functionName === '(idle)') idle += ms;
-    const short = url.replace(/^file:\/\//, '').replace(/^.*\/node_modules\//, '');
-    const location = url ? `${short.replace(/^.*\/(gateway|subgraphs|bench)\//, '$1/')}:${lineNumber + 1}` : '';
+    const path = url.replace(/^file:\/\//, '');
+    const short = path.includes('/node_modules/') ? path.replace(/^.*\/node_modules\//, '') : path.replace(/^.*\/(gateway|subgraphs|bench)\//, '$1/');
+    const location = url ? `${short}:${lineNumber + 1}` : '';
     const key = `${functionName}|${location}`;
     const entry = functions.get(key) ?? { name: functionName || '(anonymous)', location, selfMs: 0 };
     entry.selfMs += ms;

@@ -10,6 +10,8 @@ export interface BenchQuery {
   /** Short id used in results.json, the table and the chart. */
   id: string;
   title: string;
+  /** A few words, for the chart's axis. */
+  short: string;
   description: string;
   operationName: string;
   query: string;
@@ -98,6 +100,7 @@ const WIDE = /* GraphQL */ `
 export const QUERIES: BenchQuery[] = [
   {
     id: 'lookup',
+    short: 'Lookup',
     title: 'Single-entity lookup',
     description: 'customer(id) with its own fields: one subgraph fetch',
     operationName: 'Lookup',
@@ -106,6 +109,7 @@ export const QUERIES: BenchQuery[] = [
   },
   {
     id: 'deep',
+    short: 'Cross-domain, 4 hops',
     title: 'Cross-domain, 4 hops',
     description: 'customer → 5 orders → lines → product → salesTrend, and each order’s invoice (customers, sales, products, finance)',
     operationName: 'CustomerDeep',
@@ -114,6 +118,7 @@ export const QUERIES: BenchQuery[] = [
   },
   {
     id: 'wide',
+    short: 'Wide, 100 rows',
     title: 'Wide list (100 customers)',
     description: '100 customers, 3 orders each, their lines and products (customers, sales, products)',
     operationName: 'WideList',
@@ -122,6 +127,7 @@ export const QUERIES: BenchQuery[] = [
   },
   {
     id: 'wide10',
+    short: 'Wide, 10 rows',
     title: 'Wide list (10 customers)',
     description: 'the wide query with 10 customers: SQL statements per operation must equal the 100-customer figure',
     operationName: 'WideList',

@@ -7,6 +7,8 @@ export interface MachineInfo {
   node: string;
   platform: string;
   kernel: string;
+  /** 1, 5, 15-minute load averages when the run began: anything else running skews the figures. */
+  loadAverageAtStart: number[];
 }
 
 export interface GatewayInfo {
@@ -25,6 +27,7 @@ export interface GatewayInfo {
 export interface QueryInfo {
   id: string;
   title: string;
+  short: string;
   description: string;
   variables: Record<string, unknown>;
   loaded: boolean;
@@ -48,6 +51,14 @@ export interface CheckResult {
 export interface LoadResult {
   gateway: string;
   query: string;
+  /**
+   * `same`: every connection sends the same token (one user hammering one query: what in-flight
+   * deduplication shares). `distinct`: each connection is a different user (its own token), so
+   * no two requests in flight may share an execution: the cost of actually executing.
+   */
+  callers: 'same' | 'distinct';
+  /** Measurements taken (a measurement disturbed by other processes is taken again). */
+  attempts: number;
   durationSeconds: number;
   connections: number;
   requests: number;
@@ -64,6 +75,10 @@ export interface LoadResult {
   gatewayCpuPercent: number;
   /** All five subgraph processes together, % of one core. */
   subgraphsCpuPercent: number;
+  /** The harness itself (autocannon), which shares the machine's cores. */
+  loadGeneratorCpuPercent: number;
+  /** Everything else on the machine during the window (other users' work disturbs the figures). */
+  otherCpuPercent: number;
   requestsPerGatewayCpuSecond: number;
   peakRssMiB: number;
   /** Approximate under load: statement deltas divided by requests sent (Hive's deduplication lowers it). */
@@ -73,6 +88,7 @@ export interface LoadResult {
 
 export interface Ratio {
   query: string;
+  callers: 'same' | 'distinct';
   /** ours req/s ÷ the other gateway's req/s; null when one of them was not run. */
   oursOverApollo: number | null;
   oursOverHive: number | null;
@@ -85,8 +101,10 @@ export interface BenchResults {
   mode: 'full' | 'quick';
   valid: boolean;
   problems: string[];
+  /** Not invalidating, but worth knowing (e.g. the machine was busy with other work). */
+  warnings: string[];
   machine: MachineInfo;
-  settings: { connections: number; durationSeconds: number; warmupSeconds: number; scale: number; commit: string };
+  settings: { connections: number; durationSeconds: number; warmupSeconds: number; scale: number; callers: ('same' | 'distinct')[]; commit: string };
   auth: { scopes: string[]; claims: Record<string, string> };
   gateways: GatewayInfo[];
   queries: QueryInfo[];
@@ -113,7 +131,8 @@ export function formatReport(r: BenchResults): string {
   const out: string[] = [];
   out.push(
     `${r.machine.cpuModel}, ${r.machine.cores} cores, ${r.machine.memoryGiB} GiB, Node ${r.machine.node} — ` +
-      `${r.settings.connections} connections, ${r.settings.durationSeconds} s per query after ${r.settings.warmupSeconds} s warm-up`,
+      `${r.settings.connections} connections, ${r.settings.durationSeconds} s per query after ${r.settings.warmupSeconds} s warm-up, ` +
+      `load average at start ${r.machine.loadAverageAtStart.join(' ')}`,
     '',
   );
   const loadRows = r.load.map((l) => {
@@ -122,11 +141,13 @@ export function formatReport(r: BenchResults): string {
     return [
       label(l.gateway),
       l.query,
+      l.callers,
       fmt(l.requestsPerSecond, 1),
       fmt(l.latencyMs.p50, 1),
       fmt(l.latencyMs.p99, 1),
       fmt(l.gatewayCpuPercent),
       fmt(l.subgraphsCpuPercent),
+      fmt(l.otherCpuPercent),
       fmt(l.peakRssMiB),
       fmt(check?.sqlStatementsPerOperation, 1),
       fmt(check?.subgraphRequestsPerOperation, 1),
@@ -136,18 +157,18 @@ export function formatReport(r: BenchResults): string {
   });
   out.push(
     table(
-      ['gateway', 'query', 'req/s', 'p50 ms', 'p99 ms', 'gw CPU%', 'subgr CPU%', 'peak RSS MiB', 'SQL/op', 'fetches/op', 'SQL/op load', 'errors'],
+      ['gateway', 'query', 'callers', 'req/s', 'p50 ms', 'p99 ms', 'gw CPU%', 'subgr CPU%', 'other CPU%', 'peak RSS MiB', 'SQL/op', 'fetches/op', 'SQL/op load', 'errors'],
       loadRows,
-      [false, false, true, true, true, true, true, true, true, true, true, true],
+      [false, false, false, true, true, true, true, true, true, true, true, true, true, true],
     ),
   );
   if (r.ratios.length) {
     out.push('', 'req/s ratios (ours ÷ other; > 1 means ours is faster)');
     out.push(
       table(
-        ['query', 'ours/apollo', 'ours/hive', 'ours/hive-dedup'],
-        r.ratios.map((x) => [x.query, fmt(x.oursOverApollo, 2), fmt(x.oursOverHive, 2), fmt(x.oursOverHiveDedup, 3)]),
-        [false, true, true, true],
+        ['query', 'callers', 'ours/apollo', 'ours/hive', 'ours/hive-dedup'],
+        r.ratios.map((x) => [x.query, x.callers, fmt(x.oursOverApollo, 2), fmt(x.oursOverHive, 2), fmt(x.oursOverHiveDedup, 2)]),
+        [false, false, true, true, true],
       ),
     );
   }
@@ -161,6 +182,7 @@ export function formatReport(r: BenchResults): string {
       ),
     );
   }
+  if (r.warnings.length) out.push('', `warnings:\n  ${r.warnings.join('\n  ')}`);
   out.push('', r.valid ? 'run valid: every response checked, no errors' : `RUN INVALID:\n  ${r.problems.join('\n  ')}`);
   return out.join('\n');
 }
@@ -168,22 +190,32 @@ export function formatReport(r: BenchResults): string {
 // ---------------------------------------------------------------------------------------------
 // Chart: grouped bars of req/s, one group per query, one bar per gateway.
 
-const COLORS = ['#2563eb', '#9ca3af', '#f59e0b', '#b45309', '#10b981', '#8b5cf6'];
+const scenario = (callers: string) =>
+  callers === 'same' ? 'one caller: identical requests in flight may share' : 'a different caller per connection: every request executes';
+
+const COLORS = ['#10b981', '#8b5cf6', '#ec4899'];
+const GATEWAY_COLORS: Record<string, string> = { ours: '#2563eb', apollo: '#9ca3af', hive: '#fbbf24', 'hive-dedup': '#c2410c' };
+const colorOf = (id: string, index: number) => GATEWAY_COLORS[id] ?? COLORS[index % COLORS.length]!;
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
 export function renderChart(r: BenchResults): string {
   const gateways = r.gateways.filter((g) => r.load.some((l) => l.gateway === g.id));
-  const queries = r.queries.filter((q) => r.load.some((l) => l.query === q.id));
-  const value = (g: string, q: string) => r.load.find((l) => l.gateway === g && l.query === q)?.requestsPerSecond ?? 0;
+  const groups = r.settings.callers.flatMap((callers) =>
+    r.queries
+      .filter((q) => r.load.some((l) => l.query === q.id && l.callers === callers))
+      .map((q) => ({ query: q, callers, label: q.short ?? q.title })),
+  );
+  const value = (g: string, q: string, c: string) => r.load.find((l) => l.gateway === g && l.query === q && l.callers === c)?.requestsPerSecond ?? 0;
   const values = r.load.map((l) => l.requestsPerSecond).filter((v) => v > 0);
   const max = Math.max(1, ...values);
   const min = Math.max(1, Math.min(...values, max));
   // A log scale when one bar would otherwise flatten the others (e.g. request deduplication).
   const log = max / min > 12;
 
-  const width = 860;
-  const height = 420;
-  const m = { top: 64, right: 20, bottom: 78, left: 70 };
+  const groupW = Math.max(150, gateways.length * 34 + 30);
+  const m = { top: 64, right: 20, bottom: 86, left: 70 };
+  const width = Math.max(720, m.left + m.right + groupW * groups.length);
+  const height = 440;
   const plotW = width - m.left - m.right;
   const plotH = height - m.top - m.bottom;
   const top = log ? Math.pow(10, Math.ceil(Math.log10(max))) : niceCeil(max);
@@ -200,7 +232,6 @@ export function renderChart(r: BenchResults): string {
     `<text x="${m.left}" y="24" font-size="16" font-weight="600" fill="#111827">Requests per second by query and gateway${log ? ' (log scale)' : ''}</text>`,
     `<text x="${m.left}" y="44" fill="#4b5563">${esc(`${r.machine.cores} cores (${r.machine.cpuModel}), Node ${r.machine.node}, ${r.settings.connections} connections, ${r.settings.durationSeconds} s per query, ${r.date.slice(0, 10)}${r.mode === 'quick' ? ' — QUICK MODE' : ''}`)}</text>`,
   );
-  // Grid and y labels.
   const ticks = log ? logTicks(bottom, top) : Array.from({ length: 6 }, (_, i) => (top / 5) * i);
   for (const t of ticks) {
     parts.push(`<line x1="${m.left}" x2="${width - m.right}" y1="${y(t).toFixed(1)}" y2="${y(t).toFixed(1)}" stroke="#e5e7eb"/>`);
@@ -208,29 +239,44 @@ export function renderChart(r: BenchResults): string {
   }
   parts.push(`<text transform="translate(18 ${m.top + plotH / 2}) rotate(-90)" text-anchor="middle" fill="#4b5563">requests / s</text>`);
 
-  const groupW = plotW / Math.max(1, queries.length);
-  const barW = Math.min(48, (groupW * 0.8) / Math.max(1, gateways.length));
-  queries.forEach((q, qi) => {
-    const x0 = m.left + qi * groupW + (groupW - barW * gateways.length) / 2;
+  const slot = plotW / Math.max(1, groups.length);
+  const barW = Math.min(40, (slot * 0.85) / Math.max(1, gateways.length));
+  groups.forEach((grp, gi0) => {
+    const x0 = m.left + gi0 * slot + (slot - barW * gateways.length) / 2;
     gateways.forEach((g, gi) => {
-      const v = value(g.id, q.id);
+      const v = value(g.id, grp.query.id, grp.callers);
+      if (!v) return;
       const x = x0 + gi * barW;
       const yTop = y(v);
       parts.push(
-        `<rect x="${x.toFixed(1)}" y="${yTop.toFixed(1)}" width="${(barW - 4).toFixed(1)}" height="${(m.top + plotH - yTop).toFixed(1)}" fill="${COLORS[gi % COLORS.length]}"><title>${esc(`${g.label} — ${q.title}: ${fmt(v, 1)} req/s`)}</title></rect>`,
-        `<text x="${(x + (barW - 4) / 2).toFixed(1)}" y="${(yTop - 4).toFixed(1)}" text-anchor="middle" font-size="10" fill="#374151">${fmt(v)}</text>`,
+        `<rect x="${x.toFixed(1)}" y="${yTop.toFixed(1)}" width="${(barW - 3).toFixed(1)}" height="${(m.top + plotH - yTop).toFixed(1)}" fill="${colorOf(g.id, gi)}"><title>${esc(`${g.label} — ${grp.query.title}, ${scenario(grp.callers)}: ${fmt(v, 1)} req/s`)}</title></rect>`,
+        `<text x="${(x + (barW - 3) / 2).toFixed(1)}" y="${(yTop - 4).toFixed(1)}" text-anchor="middle" font-size="9" fill="#374151">${fmt(v)}</text>`,
       );
     });
-    parts.push(`<text x="${(m.left + qi * groupW + groupW / 2).toFixed(1)}" y="${m.top + plotH + 18}" text-anchor="middle" fill="#111827">${esc(q.title)}</text>`);
+    const cx = (m.left + gi0 * slot + slot / 2).toFixed(1);
+    parts.push(`<text x="${cx}" y="${m.top + plotH + 18}" text-anchor="middle" fill="#111827">${esc(grp.label)}</text>`);
+  });
+  // One caption per caller scenario, under its groups.
+  for (const callers of r.settings.callers) {
+    const idx = groups.map((g, i) => (g.callers === callers ? i : -1)).filter((i) => i >= 0);
+    if (!idx.length) continue;
+    const cx = m.left + ((idx[0]! + idx[idx.length - 1]! + 1) / 2) * slot;
+    parts.push(`<text x="${cx.toFixed(1)}" y="${m.top + plotH + 38}" text-anchor="middle" font-size="12" font-weight="600" fill="#4b5563">${esc(scenario(callers))}</text>`);
+  }
+  // Separators between caller scenarios.
+  groups.forEach((grp, gi0) => {
+    if (gi0 > 0 && groups[gi0 - 1]!.callers !== grp.callers) {
+      const x = (m.left + gi0 * slot).toFixed(1);
+      parts.push(`<line x1="${x}" x2="${x}" y1="${m.top}" y2="${m.top + plotH + 36}" stroke="#9ca3af" stroke-dasharray="4 3"/>`);
+    }
   });
   parts.push(`<line x1="${m.left}" x2="${width - m.right}" y1="${m.top + plotH}" y2="${m.top + plotH}" stroke="#9ca3af"/>`);
-  // Legend.
   let lx = m.left;
-  const ly = height - 24;
+  const ly = height - 20;
   gateways.forEach((g, gi) => {
-    parts.push(`<rect x="${lx}" y="${ly - 10}" width="12" height="12" fill="${COLORS[gi % COLORS.length]}"/>`);
+    parts.push(`<rect x="${lx}" y="${ly - 10}" width="12" height="12" fill="${colorOf(g.id, gi)}"/>`);
     parts.push(`<text x="${lx + 16}" y="${ly}" fill="#111827">${esc(g.label)}</text>`);
-    lx += 26 + g.label.length * 6.6;
+    lx += 30 + g.label.length * 6.6;
   });
   parts.push('</svg>');
   return parts.join('\n') + '\n';

@@ -17,7 +17,7 @@
 import autocannon from 'autocannon';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus, release, totalmem } from 'node:os';
+import { cpus, loadavg, release, totalmem } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -25,7 +25,7 @@ import { Kind, parse, print, visit } from 'graphql';
 import { composeSubgraphs, loadSubgraphSchemas } from '../gateway/composition/compose-supergraph.js';
 import { loadSupergraphConfig } from '../gateway/config/supergraph-config.js';
 import { BENCH_CLAIMS, BENCH_SCOPES, baselineSubgraphHeaders, governanceEnv, mintClientToken } from './auth.js';
-import { cpuSeconds, freePort, memory, MemorySampler, procAvailable, spawnChild, waitUntil, type Child } from './processes.js';
+import { cpuSeconds, freePort, machineBusySeconds, memory, MemorySampler, procAvailable, spawnChild, waitUntil, type Child } from './processes.js';
 import { formatProfileSummary, summariseProfile } from './profile.js';
 import { QUERIES, requestBody, type BenchQuery } from './queries.js';
 import { formatReport, renderChart, type BenchResults, type CheckResult, type GatewayInfo, type LoadResult, type Ratio } from './results.js';
@@ -59,6 +59,12 @@ interface GatewaySpec {
   clientHeaders(ctx: LaunchContext): Record<string, string>;
 }
 
+/**
+ * Every gateway gets the same bearer token: ours verifies it, the others ignore it (Hive's inbound
+ * deduplication key includes it, as ours does).
+ */
+const bearer = (ctx: LaunchContext) => ({ authorization: `Bearer ${ctx.clientToken}` });
+
 const readVersion = (packageJson: string) => {
   try {
     return (JSON.parse(readFileSync(packageJson, 'utf8')) as { version: string }).version;
@@ -89,7 +95,7 @@ const GATEWAYS: GatewaySpec[] = [
       ],
       env: { ...governanceEnv(), LOG_LEVEL: 'warn' },
     }),
-    clientHeaders: (ctx) => ({ authorization: `Bearer ${ctx.clientToken}` }),
+    clientHeaders: bearer,
   },
   {
     id: 'apollo',
@@ -101,7 +107,7 @@ const GATEWAYS: GatewaySpec[] = [
       args: ['--import', 'tsx', join(ROOT, 'bench/apollo-gateway.ts'), '--supergraph', ctx.strippedSupergraphFile, '--port', String(ctx.port)],
       env: { APOLLO_TELEMETRY_DISABLED: 'true', BENCH_SUBGRAPH_HEADERS: JSON.stringify(ctx.subgraphHeaders) },
     }),
-    clientHeaders: () => ({}),
+    clientHeaders: bearer,
   },
   {
     id: 'hive',
@@ -110,7 +116,7 @@ const GATEWAYS: GatewaySpec[] = [
     needsHive: true,
     version: () => `@graphql-hive/gateway ${readVersion(join(HIVE_DIR, 'node_modules/@graphql-hive/gateway/package.json'))}`,
     launch: (ctx) => hiveLaunch(ctx, false),
-    clientHeaders: () => ({}),
+    clientHeaders: bearer,
   },
   {
     id: 'hive-dedup',
@@ -119,7 +125,7 @@ const GATEWAYS: GatewaySpec[] = [
     needsHive: true,
     version: () => `@graphql-hive/gateway ${readVersion(join(HIVE_DIR, 'node_modules/@graphql-hive/gateway/package.json'))}`,
     launch: (ctx) => hiveLaunch(ctx, true),
-    clientHeaders: () => ({}),
+    clientHeaders: bearer,
   },
 ];
 
@@ -246,10 +252,147 @@ function delta(before: Metrics, after: Metrics) {
 const round = (n: number, digits = 2) => Math.round(n * 10 ** digits) / 10 ** digits;
 
 // ---------------------------------------------------------------------------------------------
+// One load measurement
+
+/** Other processes busier than this (% of a core) during a measurement make it disturbed. */
+const DISTURBED_PERCENT = 15;
+
+function otherCpuPercentNow(pids: number[], seconds: number): Promise<number> {
+  const machine0 = machineBusySeconds();
+  const ours0 = cpuSeconds(pids);
+  const own0 = process.cpuUsage();
+  return new Promise((resolve) =>
+    setTimeout(() => {
+      const own = process.cpuUsage(own0);
+      const other = machineBusySeconds() - machine0 - (cpuSeconds(pids) - ours0) - (own.user + own.system) / 1e6;
+      resolve(Math.max(0, (other / seconds) * 100));
+    }, seconds * 1000),
+  );
+}
+
+/** Waits (up to `maxSeconds`) until other processes leave the machine alone. */
+async function waitForQuietMachine(pids: number[], maxSeconds: number): Promise<void> {
+  const deadline = Date.now() + maxSeconds * 1000;
+  let announced = false;
+  while (Date.now() < deadline) {
+    const other = await otherCpuPercentNow(pids, 1);
+    if (other < DISTURBED_PERCENT / 2) return;
+    if (!announced) console.log(`  (other processes use ${other.toFixed(0)}% of a core; waiting for a quiet machine…)`);
+    announced = true;
+  }
+}
+
+async function measureLoad(a: {
+  s: Settings;
+  url: string;
+  headers: Record<string, string>;
+  /** One token per connection (distinct callers), or undefined: every connection sends `headers`. */
+  callerTokens?: string[];
+  query: BenchQuery;
+  expectedBody: string | undefined;
+  gatewayPid: number;
+  subgraphs: Subgraph[];
+  subgraphPids: number[];
+  sampler: MemorySampler;
+}): Promise<Omit<LoadResult, 'gateway' | 'query' | 'callers'>> {
+  const { s, query: q, expectedBody } = a;
+  let graphqlErrors = 0;
+  let differing = 0;
+  const headers = { 'content-type': 'application/json', accept: 'application/json', ...a.headers };
+  let connection = 0;
+  const options = {
+    url: a.url,
+    method: 'POST',
+    headers,
+    body: requestBody(q),
+    connections: s.connections,
+    // Distinct callers: each connection is another user, so no two requests in flight share credentials.
+    ...(a.callerTokens
+      ? {
+          setupClient: (client: { setHeaders(h: Record<string, string>): void }) => {
+            const token = a.callerTokens![connection++ % a.callerTokens!.length];
+            client.setHeaders({ ...headers, authorization: `Bearer ${token}` });
+          },
+        }
+      : {}),
+    verifyBody: (body: string) => {
+      if (body === expectedBody) return true;
+      // A body split mid-character across TCP chunks can differ harmlessly; errors cannot hide.
+      if (body.includes('"errors":')) {
+        graphqlErrors++;
+        return false;
+      }
+      differing++;
+      return true;
+    },
+  };
+  const allPids = [a.gatewayPid, ...a.subgraphPids];
+  let attempts = 0;
+  for (;;) {
+    attempts++;
+    if (s.maxAttempts > 1) await waitForQuietMachine(allPids, 60);
+    if (s.warmup > 0) await autocannon({ ...options, duration: s.warmup });
+    graphqlErrors = 0;
+    differing = 0;
+    connection = 0;
+    const m0 = await settledMetrics(a.subgraphs);
+    a.sampler.takePeak();
+    const cpuGw0 = cpuSeconds([a.gatewayPid]);
+    const cpuSub0 = cpuSeconds(a.subgraphPids);
+    const machine0 = machineBusySeconds();
+    const own0 = process.cpuUsage();
+    const t0 = performance.now();
+    const result = await autocannon({ ...options, duration: s.duration });
+    const wall = (performance.now() - t0) / 1000;
+    const own = process.cpuUsage(own0);
+    const ownCpu = (own.user + own.system) / 1e6;
+    const machineCpu = machineBusySeconds() - machine0;
+    const gwCpu = cpuSeconds([a.gatewayPid]) - cpuGw0;
+    const subCpu = cpuSeconds(a.subgraphPids) - cpuSub0;
+    const peak = a.sampler.takePeak();
+    const d = delta(m0, await settledMetrics(a.subgraphs));
+    const sent = result.requests.sent || result.requests.total || 1;
+    const load = {
+      attempts,
+      durationSeconds: round(result.duration, 2),
+      connections: s.connections,
+      requests: result.requests.total,
+      requestsPerSecond: round(result.requests.total / result.duration, 1),
+      latencyMs: {
+        p50: round(result.latency.p50),
+        p90: round(result.latency.p90),
+        p99: round(result.latency.p99),
+        mean: round(result.latency.mean),
+        max: round(result.latency.max),
+      },
+      non2xx: result.non2xx,
+      socketErrors: result.errors - result.timeouts,
+      timeouts: result.timeouts,
+      graphqlErrors,
+      bodiesDiffering: differing,
+      gatewayCpuPercent: round((gwCpu / wall) * 100, 1),
+      subgraphsCpuPercent: round((subCpu / wall) * 100, 1),
+      loadGeneratorCpuPercent: round((ownCpu / wall) * 100, 1),
+      otherCpuPercent: round((Math.max(0, machineCpu - gwCpu - subCpu - ownCpu) / wall) * 100, 1),
+      requestsPerGatewayCpuSecond: round(gwCpu > 0 ? result.requests.total / gwCpu : 0, 1),
+      peakRssMiB: round(peak / MiB, 1),
+      sqlStatementsPerOperation: round(d.sql / sent, 2),
+      subgraphRequestsPerOperation: round(d.requests / sent, 2),
+    };
+    if (load.otherCpuPercent <= DISTURBED_PERCENT || attempts >= s.maxAttempts) return load;
+    console.log(`  (${q.id}: other processes used ${load.otherCpuPercent}% of a core during the measurement; measuring again)`);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
 // Main
+
+type Callers = 'same' | 'distinct';
 
 interface Settings {
   quick: boolean;
+  callers: Callers[];
+  maxAttempts: number;
   profile: boolean;
   connections: number;
   duration: number;
@@ -275,6 +418,8 @@ function readSettings(argv: string[]): Settings {
       warmup: { type: 'string' },
       connections: { type: 'string' },
       scale: { type: 'string', default: '1' },
+      callers: { type: 'string', default: 'same,distinct' },
+      'max-attempts': { type: 'string' },
       'data-dir': { type: 'string' },
       'work-dir': { type: 'string' },
       out: { type: 'string' },
@@ -304,9 +449,15 @@ function readSettings(argv: string[]): Settings {
     : QUERIES;
   const workDir = resolve(values['work-dir'] ?? join(ROOT, 'bench/results/tmp'));
   const out = resolve(values.out ?? (quick || profile ? join(workDir, 'quick-results.json') : join(ROOT, 'bench/results.json')));
+  const callers = values.callers!.split(',').map((c) => {
+    if (c !== 'same' && c !== 'distinct') throw new Error(`--callers takes same and/or distinct, got "${c}"`);
+    return c as Callers;
+  });
   return {
     quick,
     profile,
+    callers,
+    maxAttempts: Math.max(1, number(values['max-attempts'], quick ? 1 : 3, 'max-attempts')),
     connections: number(values.connections, quick ? 10 : 50, 'connections'),
     duration: number(values.duration, quick ? 1 : 10, 'duration'),
     warmup: number(values.warmup, quick ? 0.5 : 3, 'warmup'),
@@ -334,6 +485,7 @@ async function main() {
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
 
+  const loadAverageAtStart = loadavg().map((x) => round(x));
   try {
     // 1. Subgraphs, each in its own process.
     const config = loadSupergraphConfig(join(ROOT, 'supergraph.yaml'));
@@ -365,12 +517,14 @@ async function main() {
     writeFileSync(strippedSupergraphFile, stripSecurityPurposes(supergraphSdl));
 
     const clientToken = await mintClientToken();
+    const callerTokens = await Promise.all(Array.from({ length: s.connections }, (_, i) => mintClientToken(`bench-caller-${i + 1}`)));
     const subgraphHeaders = await baselineSubgraphHeaders();
     const subgraphPids = subgraphs.map((x) => x.child.pid);
 
     if (s.profile) return await profileOurs(s, { supergraphFile, strippedSupergraphFile, clientToken, subgraphHeaders }, children);
 
     const problems: string[] = [];
+    const warnings: string[] = [];
     const gatewayInfos: GatewayInfo[] = [];
     const checks: CheckResult[] = [];
     const loads: LoadResult[] = [];
@@ -465,79 +619,24 @@ async function main() {
         );
       }
 
-      // 3b. Load, query after query.
-      for (const q of s.queries.filter((x) => !x.scalingOnly)) {
-        if (checks.some((c) => c.gateway === spec.id && c.query === q.id && !c.ok)) continue;
-        const expectedBody = expected.get(q.id);
-        let graphqlErrors = 0;
-        let differing = 0;
-        const options = {
-          url,
-          method: 'POST',
-          headers: { 'content-type': 'application/json', accept: 'application/json', ...headers },
-          body: requestBody(q),
-          connections: s.connections,
-          verifyBody: (body: string) => {
-            if (body === expectedBody) return true;
-            // A body split mid-character across TCP chunks can differ harmlessly; errors cannot hide.
-            if (body.includes('"errors":')) {
-              graphqlErrors++;
-              return false;
-            }
-            differing++;
-            return true;
-          },
-        };
-        if (s.warmup > 0) await autocannon({ ...options, duration: s.warmup });
-        graphqlErrors = 0;
-        differing = 0;
-        const m0 = await settledMetrics(subgraphs);
-        sampler.takePeak();
-        const cpuGw0 = cpuSeconds([child.pid]);
-        const cpuSub0 = cpuSeconds(subgraphPids);
-        const t0 = performance.now();
-        const result = await autocannon({ ...options, duration: s.duration });
-        const wall = (performance.now() - t0) / 1000;
-        const gwCpu = cpuSeconds([child.pid]) - cpuGw0;
-        const subCpu = cpuSeconds(subgraphPids) - cpuSub0;
-        const peak = sampler.takePeak();
-        const d = delta(m0, await settledMetrics(subgraphs));
-        const sent = result.requests.sent || result.requests.total || 1;
-        const rps = result.requests.total / result.duration;
-        const load: LoadResult = {
-          gateway: spec.id,
-          query: q.id,
-          durationSeconds: round(result.duration, 2),
-          connections: s.connections,
-          requests: result.requests.total,
-          requestsPerSecond: round(rps, 1),
-          latencyMs: {
-            p50: round(result.latency.p50),
-            p90: round(result.latency.p90),
-            p99: round(result.latency.p99),
-            mean: round(result.latency.mean),
-            max: round(result.latency.max),
-          },
-          non2xx: result.non2xx,
-          socketErrors: result.errors - result.timeouts,
-          timeouts: result.timeouts,
-          graphqlErrors,
-          bodiesDiffering: differing,
-          gatewayCpuPercent: round((gwCpu / wall) * 100, 1),
-          subgraphsCpuPercent: round((subCpu / wall) * 100, 1),
-          requestsPerGatewayCpuSecond: round(gwCpu > 0 ? result.requests.total / gwCpu : 0, 1),
-          peakRssMiB: round(peak / MiB, 1),
-          sqlStatementsPerOperation: round(d.sql / sent, 2),
-          subgraphRequestsPerOperation: round(d.requests / sent, 2),
-        };
-        loads.push(load);
-        const bad = load.non2xx + load.socketErrors + load.timeouts + load.graphqlErrors;
-        if (bad) problems.push(`${spec.id} / ${q.id} under load: ${load.non2xx} non-2xx, ${load.socketErrors} socket errors, ${load.timeouts} timeouts, ${load.graphqlErrors} GraphQL errors`);
-        if (result.requests.total === 0) problems.push(`${spec.id} / ${q.id}: no request completed under load`);
-        console.log(
-          `  load  ${q.id.padEnd(7)} ${load.requestsPerSecond.toFixed(1).padStart(8)} req/s  p50 ${load.latencyMs.p50} ms  p99 ${load.latencyMs.p99} ms  ` +
-            `CPU ${load.gatewayCpuPercent}% (subgraphs ${load.subgraphsCpuPercent}%)  peak RSS ${load.peakRssMiB.toFixed(0)} MiB${bad ? `  ${bad} ERRORS` : ''}`,
-        );
+      // 3b. Load, query after query, for each caller scenario.
+      for (const callers of s.callers) {
+        for (const q of s.queries.filter((x) => !x.scalingOnly)) {
+          if (checks.some((c) => c.gateway === spec.id && c.query === q.id && !c.ok)) continue;
+          const load = await measureLoad({ s, url, headers, callerTokens: callers === 'distinct' ? callerTokens : undefined, query: q, expectedBody: expected.get(q.id), gatewayPid: child.pid, subgraphs, subgraphPids, sampler });
+          const tag = `${spec.id} / ${q.id} / ${callers} caller${callers === 'same' ? '' : 's'}`;
+          loads.push({ gateway: spec.id, query: q.id, callers, ...load });
+          if (load.otherCpuPercent > DISTURBED_PERCENT) {
+            warnings.push(`${tag}: other processes used ${load.otherCpuPercent}% of a core during the measurement (after ${load.attempts} attempts); figures are disturbed`);
+          }
+          const bad = load.non2xx + load.socketErrors + load.timeouts + load.graphqlErrors;
+          if (bad) problems.push(`${tag} under load: ${load.non2xx} non-2xx, ${load.socketErrors} socket errors, ${load.timeouts} timeouts, ${load.graphqlErrors} GraphQL errors`);
+          if (load.requests === 0) problems.push(`${tag}: no request completed under load`);
+          console.log(
+            `  load  ${q.id.padEnd(7)} ${callers.padEnd(8)} ${load.requestsPerSecond.toFixed(1).padStart(8)} req/s  p50 ${load.latencyMs.p50} ms  p99 ${load.latencyMs.p99} ms  ` +
+              `CPU ${load.gatewayCpuPercent}% (subgraphs ${load.subgraphsCpuPercent}%, other ${load.otherCpuPercent}%)  peak RSS ${load.peakRssMiB.toFixed(0)} MiB${bad ? `  ${bad} ERRORS` : ''}`,
+          );
+        }
       }
       sampler.stop();
       info.lifetimePeakRssMiB = round(memory(child.pid).hwm / MiB, 1);
@@ -546,15 +645,19 @@ async function main() {
     }
 
     // 4. Results.
-    const rpsOf = (g: string, q: string) => loads.find((l) => l.gateway === g && l.query === q)?.requestsPerSecond;
-    const ratio = (q: string, other: string) => {
-      const a = rpsOf('ours', q);
-      const b = rpsOf(other, q);
-      return a && b ? round(a / b, 3) : null;
-    };
-    const ratios: Ratio[] = s.queries
-      .filter((q) => !q.scalingOnly && rpsOf('ours', q.id) !== undefined)
-      .map((q) => ({ query: q.id, oursOverApollo: ratio(q.id, 'apollo'), oursOverHive: ratio(q.id, 'hive'), oursOverHiveDedup: ratio(q.id, 'hive-dedup') }));
+    const rpsOf = (g: string, q: string, c: Callers) => loads.find((l) => l.gateway === g && l.query === q && l.callers === c)?.requestsPerSecond;
+    const ratios: Ratio[] = s.callers.flatMap((callers) =>
+      s.queries
+        .filter((q) => !q.scalingOnly && rpsOf('ours', q.id, callers) !== undefined)
+        .map((q) => {
+          const ratio = (other: string) => {
+            const a = rpsOf('ours', q.id, callers);
+            const b = rpsOf(other, q.id, callers);
+            return a && b ? round(a / b, 3) : null;
+          };
+          return { query: q.id, callers, oursOverApollo: ratio('apollo'), oursOverHive: ratio('hive'), oursOverHiveDedup: ratio('hive-dedup') };
+        }),
+    );
     const wideQueries = s.queries.filter((q) => q.operationName === 'WideList').sort((a, b) => Number(a.variables.first) - Number(b.variables.first));
     const sqlScaling =
       wideQueries.length > 1
@@ -574,6 +677,7 @@ async function main() {
       mode: s.quick ? 'quick' : 'full',
       valid: problems.length === 0,
       problems,
+      warnings,
       machine: {
         cpuModel: cpus()[0]?.model.trim() ?? 'unknown',
         cores: cpus().length,
@@ -581,11 +685,12 @@ async function main() {
         node: process.versions.node,
         platform: `${process.platform}-${process.arch}`,
         kernel: release(),
+        loadAverageAtStart,
       },
-      settings: { connections: s.connections, durationSeconds: s.duration, warmupSeconds: s.warmup, scale: s.scale, commit: gitCommit() },
+      settings: { connections: s.connections, durationSeconds: s.duration, warmupSeconds: s.warmup, scale: s.scale, callers: s.callers, commit: gitCommit() },
       auth: { scopes: BENCH_SCOPES, claims: BENCH_CLAIMS },
       gateways: gatewayInfos,
-      queries: s.queries.map((q) => ({ id: q.id, title: q.title, description: q.description, variables: q.variables, loaded: !q.scalingOnly })),
+      queries: s.queries.map((q) => ({ id: q.id, title: q.title, short: q.short, description: q.description, variables: q.variables, loaded: !q.scalingOnly })),
       checks,
       load: loads,
       ratios,
@@ -636,8 +741,11 @@ async function profileOurs(
   }
   await child.stop();
   children.splice(children.indexOf(child), 1);
-  const { readdirSync } = await import('node:fs');
-  const file = readdirSync(profileDir).find((f) => f.endsWith('.cpuprofile'));
+  const { readdirSync, statSync } = await import('node:fs');
+  // One profile per thread (tsx's module hooks run in their own): the main thread's is the largest.
+  const file = readdirSync(profileDir)
+    .filter((f) => f.endsWith('.cpuprofile'))
+    .sort((a, b) => statSync(join(profileDir, b)).size - statSync(join(profileDir, a)).size)[0];
   if (!file) throw new Error(`no .cpuprofile written in ${profileDir} (did the gateway exit cleanly on SIGTERM?)`);
   const summary = summariseProfile(JSON.parse(readFileSync(join(profileDir, file), 'utf8')), 30);
   const text = formatProfileSummary(summary);

@@ -8,7 +8,7 @@ import type { BenchResults } from '../bench/results.js';
 
 /**
  * Keeps `npm run bench` from rotting: its quick mode (our gateway and plain Apollo Gateway, about a
- * second of load per query) must complete and write well-formed, error-free results. Timings are
+ * second of load per query, one caller and distinct callers) must complete and write well-formed, error-free results. Timings are
  * never asserted: this machine's numbers belong in bench/results.json, not in a test.
  */
 describe('benchmark harness (quick mode)', () => {
@@ -44,9 +44,9 @@ describe('benchmark harness (quick mode)', () => {
         expect(check, `${gateway}/${query} checked`).toMatchObject({ ok: true, status: 200, sameDataAsReference: true });
         expect(check!.subgraphRequestsPerOperation).toBeGreaterThan(0);
       }
-      for (const query of loaded) {
-        const load = results.load.find((l) => l.gateway === gateway && l.query === query);
-        expect(load, `${gateway}/${query} loaded`).toBeDefined();
+      for (const [query, callers] of loaded.flatMap((q) => [[q, 'same'], [q, 'distinct']])) {
+        const load = results.load.find((l) => l.gateway === gateway && l.query === query && l.callers === callers);
+        expect(load, `${gateway}/${query}/${callers} loaded`).toBeDefined();
         expect(load!.requests).toBeGreaterThan(0);
         expect(load).toMatchObject({ non2xx: 0, socketErrors: 0, timeouts: 0, graphqlErrors: 0 });
         for (const n of [load!.requestsPerSecond, load!.latencyMs.p50, load!.latencyMs.p99, load!.gatewayCpuPercent, load!.peakRssMiB]) {
@@ -54,7 +54,8 @@ describe('benchmark harness (quick mode)', () => {
         }
       }
     }
-    expect(results.ratios.map((r) => r.query)).toEqual(loaded);
+    expect(results.ratios.map((r) => r.query)).toEqual([...loaded, ...loaded]);
+    expect(results.ratios.map((r) => r.callers)).toEqual([...loaded.map(() => 'same'), ...loaded.map(() => 'distinct')]);
     expect(results.ratios.every((r) => typeof r.oursOverApollo === 'number' && r.oursOverHive === null)).toBe(true);
     // SQL per operation must not grow with the list: 10 and 100 customers cost the same statements.
     expect(results.sqlScaling.length).toBe(2);

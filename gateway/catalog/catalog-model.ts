@@ -28,6 +28,8 @@ export class SupergraphFacts {
   readonly entityKeys = new Map<string, string>();
   /** Subgraphs that resolve at least one classified field: they follow the governance spec, so the catalog asks them. */
   readonly governedSubgraphs = new Set<string>();
+  /** `Type.field` → the subgraphs that resolve it. */
+  private readonly resolvers = new Map<string, string[]>();
 
   constructor(supergraphSdl: string) {
     this.security = new SecurityIndex(supergraphSdl);
@@ -52,12 +54,18 @@ export class SupergraphFacts {
         if (key !== undefined && !this.entityKeys.has(def.name.value)) this.entityKeys.set(def.name.value, String(key));
       }
       for (const field of def.fields ?? []) {
-        if (!this.classifications.has(`${def.name.value}.${field.name.value}`)) continue;
+        const coordinate = `${def.name.value}.${field.name.value}`;
         const joins = (field.directives ?? []).filter((d) => d.name.value === 'join__field');
         const graphs = joins.length ? joins.filter((d) => argument(d, 'external') !== true).map((d) => String(argument(d, 'graph'))) : typeGraphs;
-        for (const graph of graphs) if (graphNames.has(graph)) this.governedSubgraphs.add(graphNames.get(graph)!);
+        const names = graphs.map((g) => graphNames.get(g)).filter((n): n is string => n !== undefined);
+        this.resolvers.set(coordinate, names);
+        if (this.classifications.has(coordinate)) for (const name of names) this.governedSubgraphs.add(name);
       }
     }
+  }
+
+  resolvingSubgraphs(coordinate: string): string[] {
+    return this.resolvers.get(coordinate) ?? [];
   }
 
   field(coordinate: string): GraphQLField<unknown, unknown> | undefined {

@@ -1,10 +1,12 @@
 /**
- * `npm run compose [-- --config supergraph.yaml --output supergraph.graphql]`
- * Composes the subgraphs listed in the config and writes the supergraph SDL.
+ * `npm run compose [-- --config supergraph.yaml --output supergraph.graphql --rules gateway/governance/rules.yaml]`
+ * Composes the subgraphs listed in the config, runs the mesh's governance rules, and writes the
+ * supergraph SDL (not when a rule set to fail is violated).
  */
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { CompositionFailed, composeFromConfig, formatCompositionMessage } from '../composition/compose-supergraph.js';
+import { CompositionFailed, composeSubgraphs, formatCompositionMessage, loadSubgraphSchemas } from '../composition/compose-supergraph.js';
+import { DEFAULT_RULES_FILE, formatViolation, governanceInput, loadRuleSeverities, runGovernance } from '../governance/governance.js';
 import { loadSupergraphConfig } from '../config/supergraph-config.js';
 import { runCli } from './run-cli.js';
 
@@ -13,12 +15,25 @@ runCli(async () => {
     options: {
       config: { type: 'string', default: 'supergraph.yaml' },
       output: { type: 'string', default: 'supergraph.graphql' },
+      rules: { type: 'string', default: DEFAULT_RULES_FILE },
     },
   });
   const config = loadSupergraphConfig(values.config!);
+  const severities = loadRuleSeverities(values.rules!);
   try {
-    const { supergraphSdl, hints } = await composeFromConfig(config);
+    const subgraphs = await loadSubgraphSchemas(config);
+    const { supergraphSdl, hints } = composeSubgraphs(subgraphs);
     for (const hint of hints) console.log(formatCompositionMessage(hint));
+    // Computational governance: the mesh's global rules (gateway/governance/rules.ts) on what was composed.
+    const governance = runGovernance(await governanceInput(config, subgraphs, supergraphSdl), severities);
+    for (const v of governance.violations) (v.severity === 'fail' ? console.error : console.log)(formatViolation(v));
+    const failures = governance.violations.filter((v) => v.severity === 'fail').length;
+    console.log(`governance: ${governance.rules.length} rules checked, ${failures} failure(s), ${governance.violations.length - failures} warning(s)`);
+    if (governance.failed) {
+      console.error(`${values.config}: governance failed with ${failures} violation(s); ${values.output} was not written`);
+      process.exitCode = 1;
+      return;
+    }
     writeFileSync(values.output!, supergraphSdl);
     console.log(`composed ${config.subgraphs.length} subgraphs (${config.subgraphs.map((s) => s.name).join(', ')}) into ${values.output}` +
       (hints.length ? ` with ${hints.length} hint(s)` : ''));

@@ -202,7 +202,7 @@ export class CatalogSnapshot {
       if (filter.domain && p.domain !== filter.domain) return false;
       if (filter.status ? p.status !== filter.status : p.status === 'RETIRED') return false;
       if (!search) return true;
-      const text = [p.id, p.name, p.domain, p.description.purpose, p.description.usage, ...p.tags, ...p.fields.map((f) => f.coordinate)].join('\n').toLowerCase();
+      const text = [p.id, p.name, p.domain, p.description.purpose, p.description.usage, p.description.limitations, ...p.tags, ...p.fields.map((f) => f.coordinate)].join('\n').toLowerCase();
       return text.includes(search);
     });
   }

@@ -247,7 +247,8 @@ export function runQuality(db: Database.Database, products: DataProduct[], optio
         lastUpdated = null;
       }
       const targetSeconds = sla.value * TIME_UNITS[unit];
-      const ageSeconds = result.value === null ? null : Math.round(result.value * TIME_UNITS[unit]);
+      const parsed = lastUpdated === null ? NaN : Date.parse(lastUpdated);
+      const ageSeconds = Number.isFinite(parsed) ? Math.round((asOf.getTime() - parsed) / 1000) : result.value === null ? null : Math.round(result.value * TIME_UNITS[unit]);
       freshness.push({ product: product.id, element: sla.element, lastUpdated, ageSeconds, targetSeconds, withinSla: ageSeconds === null ? null : ageSeconds <= targetSeconds });
     }
   }

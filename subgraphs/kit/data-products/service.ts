@@ -3,7 +3,7 @@ import type { DocumentNode } from 'graphql';
 import { dirname, join } from 'node:path';
 import type { Logger } from '../logger.js';
 import { DESCRIPTOR_FILE, loadDescriptorFile, type DataProduct } from './descriptor.js';
-import { asOfFrom, runQuality, verdict, type QualityReport } from './quality.js';
+import { asOfFrom, runQuality, runQualityInSteps, verdict, type QualityReport } from './quality.js';
 import { checkDescriptorsAgainstSchema, formatContradiction } from './schema-check.js';
 
 /** What a subgraph serves at `GET /data-products`: the gateway's catalog is built from it. */
@@ -64,10 +64,9 @@ export function startDataProducts(
   const db = ownConnection ? new Database(dbPath, { readonly: true, fileMustExist: true }) : fallbackDb;
 
   let latest: QualityReport | null = null;
-  const run = (): QualityReport => {
-    // A fixed clock (MESH_AS_OF=<instant>, or the synthetic default) stays fixed; "now" moves.
-    const clock = process.env.MESH_AS_OF === 'now' && !options.asOf ? new Date() : asOf;
-    const report = runQuality(db, products, { asOf: clock });
+  // A fixed clock (MESH_AS_OF=<instant>, or the synthetic default) stays fixed; "now" moves.
+  const clock = () => (process.env.MESH_AS_OF === 'now' && !options.asOf ? new Date() : asOf);
+  const keep = (report: QualityReport): QualityReport => {
     latest = report;
     const failed = report.results.filter((r) => r.status !== 'passed');
     const level = verdict(report.results) === 'failed' ? 'warn' : 'info';
@@ -79,8 +78,21 @@ export function startDataProducts(
     });
     return report;
   };
+  const run = (): QualityReport => keep(runQuality(db, products, { asOf: clock() }));
+  // The first run is at start, before the subgraph answers; later runs yield between rules so
+  // that requests wait for one statement at most, and never overlap.
+  let running = false;
+  const runInBackground = () => {
+    if (running || closed) return;
+    running = true;
+    runQualityInSteps(db, products, { asOf: clock() })
+      .then((report) => !closed && keep(report))
+      .catch((error: unknown) => log.error('data quality run failed', { error: String(error) }))
+      .finally(() => (running = false));
+  };
+  let closed = false;
   if (products.length) run();
-  const timer = products.length && intervalMs > 0 ? setInterval(run, intervalMs) : null;
+  const timer = products.length && intervalMs > 0 ? setInterval(runInBackground, intervalMs) : null;
   timer?.unref();
 
   return {
@@ -91,6 +103,7 @@ export function startDataProducts(
     runQuality: run,
     document: () => ({ subgraph, descriptorFile: products.length ? products[0]!.source.file : null, dataProducts: products, quality: latest }),
     close() {
+      closed = true;
       if (timer) clearInterval(timer);
       if (ownConnection) db.close();
     },

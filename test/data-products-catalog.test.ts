@@ -1,8 +1,14 @@
+import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { parse } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CATALOG_TYPE_DEFS } from '../gateway/catalog/catalog-schema.js';
+import { addSubgraphToSupergraph } from '../gateway/catalog/merge-supergraph.js';
+import { composeSubgraphs } from '../gateway/composition/compose-supergraph.js';
+import { startGateway } from '../gateway/server/gateway-server.js';
 import { DESCRIPTOR_FILE, loadDescriptorFile, outputFields, qualityRules, type DataProduct } from '../subgraphs/kit/data-products/descriptor.js';
 import { DOMAINS } from '../subgraphs/registry.js';
-import { startMesh, type TestMesh } from './helpers/mesh.js';
+import { postGraphQL, startMesh, testConfig, type TestMesh } from './helpers/mesh.js';
 
 /** What the repository declares: every product with the subgraph that declares it. */
 const declared: { product: DataProduct; subgraph: string }[] = DOMAINS.flatMap((d) =>
@@ -190,5 +196,42 @@ describe('the catalog in the graph, against the descriptors', () => {
     expect(body.data.dataProduct.version).toBe(declared.find((d) => d.product.id === 'product-catalog')!.product.version);
     const introspection = await mesh.query('{ __type(name: "DataProduct") { fields { name } } }');
     expect(introspection.body.data.__type.fields.map((f: any) => f.name)).toEqual(expect.arrayContaining(['id', 'fields', 'lineage', 'quality', 'freshness']));
+  });
+});
+
+describe('the catalog on any supergraph', () => {
+  const REVIEWS = 'extend schema @link(url: "https://specs.apollo.dev/federation/v2.9", import: ["@key"])\ntype Review { stars: Int! }\ntype Query { reviews: [Review!]! }\n';
+
+  it('joins a supergraph with a subgraph outside the governance spec, without ever calling that subgraph', async () => {
+    const customers = DOMAINS.find((d) => d.name === 'customers')!;
+    const { supergraphSdl } = composeSubgraphs([
+      { name: 'customers', url: mesh.subgraphs.customers!.url, typeDefs: parse(readFileSync(customers.schemaPath, 'utf8')) },
+      // Nothing listens there: asking it anything would fail the test below.
+      { name: 'reviews', url: 'http://127.0.0.1:9/graphql', typeDefs: parse(REVIEWS) },
+    ]);
+    const gateway = await startGateway({ supergraphSdl, port: 0, config: testConfig(), catalog: { maxAgeMs: 0 } });
+    try {
+      const { body } = await postGraphQL(gateway.graphqlUrl, '{ dataProducts { id } dataProductSources { subgraph governed reachable error } customer(id: "2") { city } }');
+      expect(body.errors).toBeUndefined();
+      expect(body.data.dataProducts).toEqual([{ id: 'customer-profiles' }]);
+      expect(body.data.dataProductSources).toEqual([
+        { subgraph: 'customers', governed: true, reachable: true, error: null },
+        { subgraph: 'reviews', governed: false, reachable: null, error: 'classifies no field (does not follow the governance spec): not asked' },
+      ]);
+      expect(body.extensions).toEqual({ dataProducts: [{ id: 'customer-profiles', version: declared.find((d) => d.product.id === 'customer-profiles')!.product.version }] });
+    } finally {
+      await gateway.close();
+    }
+  });
+
+  it('keeps every existing root field on its own subgraph, and refuses a supergraph that already has the catalog\'s names', () => {
+    const { supergraphSdl } = composeSubgraphs([{ name: 'reviews', url: 'http://127.0.0.1:9/graphql', typeDefs: parse(REVIEWS) }]);
+    const merged = addSubgraphToSupergraph(supergraphSdl, { name: 'catalog', url: 'in-process://catalog', typeDefs: parse(CATALOG_TYPE_DEFS) });
+    expect(merged).toMatch(/reviews: \[Review!\]! @join__field\(graph: REVIEWS\)/);
+    expect(merged).toMatch(/dataProducts\([\s\S]*?\): \[DataProduct!\]! @join__field\(graph: CATALOG\)/);
+    expect(() => addSubgraphToSupergraph(merged, { name: 'catalog', url: 'in-process://catalog', typeDefs: parse(CATALOG_TYPE_DEFS) })).toThrow(
+      'the supergraph already has a subgraph named catalog (join__Graph.CATALOG)',
+    );
+    expect(() => addSubgraphToSupergraph(merged, { name: 'catalog2', url: 'in-process://catalog2', typeDefs: parse(CATALOG_TYPE_DEFS) })).toThrow(/Query\.dataProducts is already defined|type DataProduct is defined both/);
   });
 });

@@ -24,11 +24,19 @@ import {
  */
 export class SupergraphMergeError extends Error {}
 
+/** The extra subgraph composed alone, once per process (it is the same at every gateway start). */
+const composedAlone = new Map<string, DocumentNode>();
+
 export function addSubgraphToSupergraph(supergraphSdl: string, subgraph: { name: string; url: string; typeDefs: DocumentNode }): string {
-  const composed = composeServices([{ name: subgraph.name, url: subgraph.url, typeDefs: subgraph.typeDefs }]);
-  if (composed.errors) throw new SupergraphMergeError(`the ${subgraph.name} subgraph does not compose: ${composed.errors.map((e) => e.message).join('; ')}`);
+  const cacheKey = `${subgraph.name}\u0000${subgraph.url}\u0000${print(subgraph.typeDefs)}`;
+  let extra = composedAlone.get(cacheKey);
+  if (!extra) {
+    const composed = composeServices([{ name: subgraph.name, url: subgraph.url, typeDefs: subgraph.typeDefs }]);
+    if (composed.errors) throw new SupergraphMergeError(`the ${subgraph.name} subgraph does not compose: ${composed.errors.map((e) => e.message).join('; ')}`);
+    extra = parse(composed.supergraphSdl);
+    composedAlone.set(cacheKey, extra);
+  }
   const main = parse(supergraphSdl);
-  const extra = parse(composed.supergraphSdl);
   const definitions = [...main.definitions];
   const indexOf = (name: string) => definitions.findIndex((d) => 'name' in d && d.name?.value === name && d.kind !== Kind.DIRECTIVE_DEFINITION);
 

@@ -3,7 +3,7 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isMap, isScalar, parseDocument } from 'yaml';
 import type { DocumentNode } from 'graphql';
-import { DescriptorError, DESCRIPTOR_FILE, loadDescriptorFile, parseDescriptors, type DataProduct } from '../../subgraphs/kit/data-products/descriptor.js';
+import { DescriptorError, DESCRIPTOR_FILE, loadDescriptorFile, type DataProduct } from '../../subgraphs/kit/data-products/descriptor.js';
 import { ConfigError } from '../config/config-error.js';
 import type { SupergraphConfig } from '../config/supergraph-config.js';
 import { GovernanceContext, RULES, type Finding, type GovernanceInput, type GovernedSubgraph, type RuleSeverity } from './rules.js';
@@ -123,12 +123,9 @@ async function fetchDescriptors(schemaUrl: string, headers: Record<string, strin
     if (!response.ok) return null;
     const body = (await response.json()) as { dataProducts?: DataProduct[] };
     if (!Array.isArray(body.dataProducts)) return null;
-    // Served descriptors were validated by their subgraph; re-read them through the loader's types.
+    // Served descriptors were validated by the subgraph that serves them.
     return { file: url, products: body.dataProducts };
   } catch {
     return null;
   }
 }
-
-// Re-exported for tests that build inputs from text.
-export { parseDescriptors };

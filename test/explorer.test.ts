@@ -127,7 +127,7 @@ describe('the explorer page (what the gateway sends)', () => {
   });
 });
 
-describe('the explorer in headless Chromium', { timeout: 60_000 }, () => {
+describe('the explorer in headless Chromium', { timeout: 120_000 }, () => {
   let browser: Browser;
 
   beforeAll(async () => {
@@ -145,7 +145,7 @@ describe('the explorer in headless Chromium', { timeout: 60_000 }, () => {
     context.on('request', (request) => requests.push(request));
     const page = await context.newPage();
     // Fail with Playwright's own message (what it was waiting for) before the test's timeout.
-    page.setDefaultTimeout(20_000);
+    page.setDefaultTimeout(60_000);
     const pageErrors: Error[] = [];
     page.on('pageerror', (error) => pageErrors.push(error));
     const response = await page.goto(`${mesh.gateway.url}${path}`);

@@ -265,6 +265,14 @@ describe('npm run compose runs the rules', () => {
     expect(existsSync(join(dir, 'out.graphql'))).toBe(false);
   });
 
+  it('keeps the gateway from starting on a supergraph.yaml that violates a rule', async () => {
+    project(replaceOnce(SCHEMA, ' @requiresScopes(scopes: [["members:pii:read"]])', ''));
+    const { loadSupergraph } = await import('../gateway/supergraph/supergraph-source.js');
+    const error = await loadSupergraph(join(dir, 'supergraph.yaml')).catch((e) => e);
+    expect(error.message).toContain('governance failed with 1 violation(s)');
+    expect(error.message).toContain('[sensitive-fields-protected] at Member.email');
+  });
+
   it('only warns for a rule set to warn in the rules file, and writes the supergraph', async () => {
     const result = await runCli(COMPOSE, project(replaceOnce(SCHEMA, ' @requiresScopes(scopes: [["members:pii:read"]])', ''), DESCRIPTOR, 'rules:\n  sensitive-fields-protected: warn\n  naming-convention: off\n'));
     expect(result.code, result.stderr).toBe(0);

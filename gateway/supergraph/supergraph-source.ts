@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { ConfigError } from '../config/config-error.js';
 import { loadSupergraphConfig } from '../config/supergraph-config.js';
-import { CompositionFailed, composeFromConfig, formatCompositionMessage } from '../composition/compose-supergraph.js';
+import { CompositionFailed, composeSubgraphs, formatCompositionMessage, loadSubgraphSchemas } from '../composition/compose-supergraph.js';
+import { formatViolation, governanceInput, runGovernance } from '../governance/governance.js';
+import { createLogger } from '../../subgraphs/kit/logger.js';
 import { subgraphsOfSupergraph } from './supergraph-info.js';
 
 export interface LoadedSupergraph {
@@ -20,7 +22,16 @@ export async function loadSupergraph(path: string, options: { routingUrls?: Reco
   if (/\.ya?ml$/i.test(path)) {
     const config = loadSupergraphConfig(path);
     try {
-      const { supergraphSdl } = await composeFromConfig(config, options);
+      const subgraphs = await loadSubgraphSchemas(config, options);
+      const { supergraphSdl } = composeSubgraphs(subgraphs);
+      // The mesh's governance rules apply to a supergraph composed at start as to `npm run compose`.
+      const governance = runGovernance(await governanceInput(config, subgraphs, supergraphSdl));
+      const log = createLogger('governance');
+      for (const v of governance.violations.filter((v) => v.severity !== 'fail')) log.warn(formatViolation(v));
+      if (governance.failed) {
+        const failures = governance.violations.filter((v) => v.severity === 'fail').map(formatViolation);
+        throw new ConfigError(path, null, `governance failed with ${failures.length} violation(s):\n${failures.join('\n')}`);
+      }
       return { sdl: supergraphSdl, origin: `${path} (composed at start)` };
     } catch (error) {
       if (error instanceof CompositionFailed) {

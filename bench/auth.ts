@@ -33,7 +33,7 @@ export const BENCH_JWT_SECRET = 'bench-only-jwt-secret-0123456789abcdef012345678
 export const BENCH_MESH_SIGNING_KEY = 'bench-only-mesh-signing-key-0123456789abcdef012345';
 
 /** Mirrors subgraphs/kit/forwarded-identity.ts (header name, issuer, audience). */
-const IDENTITY_HEADER = 'x-mesh-identity';
+export const IDENTITY_HEADER = 'x-mesh-identity';
 const IDENTITY_ISSUER = 'data-mesh-gateway';
 const IDENTITY_AUDIENCE = 'data-mesh-subgraphs';
 
@@ -55,14 +55,16 @@ export async function mintClientToken(subject = 'bench', hours = 4): Promise<str
 /**
  * The headers the gateways without governance (plain Apollo Gateway, Hive Gateway) attach to
  * every subgraph request, so that subgraphs that only answer the gateway's signed identity answer
- * them too, with the same identity our gateway forwards. Harmless where subgraphs do not check.
+ * them too, with the identity our gateway would forward for `subject`. With distinct callers the
+ * client sends one per user and those gateways relay it, so — as with ours — only requests of the
+ * same user can share a subgraph fetch.
  */
-export async function baselineSubgraphHeaders(hours = 4): Promise<Record<string, string>> {
+export async function baselineSubgraphHeaders(subject = 'bench', hours = 4): Promise<Record<string, string>> {
   const identity = await new SignJWT({ auth: true, scope: BENCH_SCOPES.join(' '), claims: BENCH_CLAIMS })
     .setProtectedHeader({ alg: 'HS256' })
     .setIssuer(IDENTITY_ISSUER)
     .setAudience(IDENTITY_AUDIENCE)
-    .setSubject('bench')
+    .setSubject(subject)
     .setIssuedAt()
     .setExpirationTime(`${hours}h`)
     .sign(new TextEncoder().encode(BENCH_MESH_SIGNING_KEY));

@@ -7,7 +7,9 @@
  *   npm run bench -- --profile          ours only, under `node --cpu-prof`: prints where its CPU goes
  *
  * Options: --gateways ours,apollo,hive,hive-dedup  --queries lookup,deep,wide  --duration S
- *          --warmup S  --connections N  --scale S  --data-dir DIR  --work-dir DIR  --out FILE  --svg FILE
+ *          --warmup S  --connections N  --callers same,distinct  --max-attempts N  --quiet-wait S  --scale S
+ *          --data-dir DIR  --work-dir DIR  --out FILE  --svg FILE
+ * (--profile honours --callers, --queries, --duration and --connections.)
  *
  * Each gateway runs alone in its own child process, one after another; its CPU and memory are
  * read from /proc. Every query is sent once per gateway before load and must come back without
@@ -24,7 +26,7 @@ import { parseArgs } from 'node:util';
 import { Kind, parse, print, visit } from 'graphql';
 import { composeSubgraphs, loadSubgraphSchemas } from '../gateway/composition/compose-supergraph.js';
 import { loadSupergraphConfig } from '../gateway/config/supergraph-config.js';
-import { BENCH_CLAIMS, BENCH_SCOPES, baselineSubgraphHeaders, governanceEnv, mintClientToken } from './auth.js';
+import { BENCH_CLAIMS, BENCH_SCOPES, baselineSubgraphHeaders, governanceEnv, IDENTITY_HEADER, mintClientToken } from './auth.js';
 import { cpuSeconds, freePort, machineBusySeconds, memory, MemorySampler, procAvailable, spawnChild, waitUntil, type Child } from './processes.js';
 import { formatProfileSummary, summariseProfile } from './profile.js';
 import { QUERIES, requestBody, type BenchQuery } from './queries.js';
@@ -54,9 +56,31 @@ interface GatewaySpec {
   label: string;
   description: string;
   needsHive?: boolean;
+  /** Has no governance of its own: relays the client's `x-mesh-identity` to the subgraphs (distinct callers). */
+  relaysClientIdentity?: boolean;
   version(): string;
   launch(ctx: LaunchContext): { command: string; args: string[]; env: Record<string, string>; cwd?: string };
   clientHeaders(ctx: LaunchContext): Record<string, string>;
+}
+
+interface DistinctCaller {
+  token: string;
+  /** The signed identity our gateway would forward for this caller (relayed by the others). */
+  identity: string;
+}
+
+/** One user per connection: own token, own subject, so nothing in flight may be shared between them. */
+async function distinctCallers(n: number): Promise<DistinctCaller[]> {
+  return Promise.all(
+    Array.from({ length: n }, async (_, i) => {
+      const subject = `bench-caller-${i + 1}`;
+      return { token: await mintClientToken(subject), identity: (await baselineSubgraphHeaders(subject))[IDENTITY_HEADER]! };
+    }),
+  );
+}
+
+function callerHeadersFor(spec: GatewaySpec, caller: DistinctCaller): Record<string, string> {
+  return { authorization: `Bearer ${caller.token}`, ...(spec.relaysClientIdentity ? { [IDENTITY_HEADER]: caller.identity } : {}) };
 }
 
 /**
@@ -102,6 +126,7 @@ const GATEWAYS: GatewaySpec[] = [
     label: 'Apollo Gateway',
     description: 'plain @apollo/gateway + @apollo/server (startStandaloneServer), no governance (bench/apollo-gateway.ts)',
     version: () => `@apollo/gateway ${readVersion(join(ROOT, 'node_modules/@apollo/gateway/package.json'))}, @apollo/server ${readVersion(join(ROOT, 'node_modules/@apollo/server/package.json'))}`,
+    relaysClientIdentity: true,
     launch: (ctx) => ({
       command: process.execPath,
       args: ['--import', 'tsx', join(ROOT, 'bench/apollo-gateway.ts'), '--supergraph', ctx.strippedSupergraphFile, '--port', String(ctx.port)],
@@ -114,6 +139,7 @@ const GATEWAYS: GatewaySpec[] = [
     label: 'Hive Gateway',
     description: 'Hive Gateway with its defaults (bench/hive/defaults.config.mjs only adds the subgraph identity header)',
     needsHive: true,
+    relaysClientIdentity: true,
     version: () => `@graphql-hive/gateway ${readVersion(join(HIVE_DIR, 'node_modules/@graphql-hive/gateway/package.json'))}`,
     launch: (ctx) => hiveLaunch(ctx, false),
     clientHeaders: bearer,
@@ -123,6 +149,7 @@ const GATEWAYS: GatewaySpec[] = [
     label: 'Hive Gateway (jit+dedup)',
     description: 'Hive Gateway as its own benchmark runs it: --jit and inboundInflightRequestDeduplication: true',
     needsHive: true,
+    relaysClientIdentity: true,
     version: () => `@graphql-hive/gateway ${readVersion(join(HIVE_DIR, 'node_modules/@graphql-hive/gateway/package.json'))}`,
     launch: (ctx) => hiveLaunch(ctx, true),
     clientHeaders: bearer,
@@ -286,8 +313,8 @@ async function measureLoad(a: {
   s: Settings;
   url: string;
   headers: Record<string, string>;
-  /** One token per connection (distinct callers), or undefined: every connection sends `headers`. */
-  callerTokens?: string[];
+  /** Per-connection headers (distinct callers: one user each), or undefined: every connection sends `headers`. */
+  callerHeaders?: Record<string, string>[];
   query: BenchQuery;
   expectedBody: string | undefined;
   gatewayPid: number;
@@ -307,11 +334,10 @@ async function measureLoad(a: {
     body: requestBody(q),
     connections: s.connections,
     // Distinct callers: each connection is another user, so no two requests in flight share credentials.
-    ...(a.callerTokens
+    ...(a.callerHeaders
       ? {
           setupClient: (client: { setHeaders(h: Record<string, string>): void }) => {
-            const token = a.callerTokens![connection++ % a.callerTokens!.length];
-            client.setHeaders({ ...headers, authorization: `Bearer ${token}` });
+            client.setHeaders({ ...headers, ...a.callerHeaders![connection++ % a.callerHeaders!.length] });
           },
         }
       : {}),
@@ -330,7 +356,7 @@ async function measureLoad(a: {
   let attempts = 0;
   for (;;) {
     attempts++;
-    if (s.maxAttempts > 1) await waitForQuietMachine(allPids, 60);
+    if (s.maxAttempts > 1) await waitForQuietMachine(allPids, s.quietWait);
     if (s.warmup > 0) await autocannon({ ...options, duration: s.warmup });
     graphqlErrors = 0;
     differing = 0;
@@ -393,6 +419,8 @@ interface Settings {
   quick: boolean;
   callers: Callers[];
   maxAttempts: number;
+  /** Seconds to wait for other processes to calm down before each measurement (full mode). */
+  quietWait: number;
   profile: boolean;
   connections: number;
   duration: number;
@@ -420,6 +448,7 @@ function readSettings(argv: string[]): Settings {
       scale: { type: 'string', default: '1' },
       callers: { type: 'string', default: 'same,distinct' },
       'max-attempts': { type: 'string' },
+      'quiet-wait': { type: 'string' },
       'data-dir': { type: 'string' },
       'work-dir': { type: 'string' },
       out: { type: 'string' },
@@ -458,6 +487,7 @@ function readSettings(argv: string[]): Settings {
     profile,
     callers,
     maxAttempts: Math.max(1, number(values['max-attempts'], quick ? 1 : 3, 'max-attempts')),
+    quietWait: number(values['quiet-wait'], 60, 'quiet-wait'),
     connections: number(values.connections, quick ? 10 : 50, 'connections'),
     duration: number(values.duration, quick ? 1 : 10, 'duration'),
     warmup: number(values.warmup, quick ? 0.5 : 3, 'warmup'),
@@ -517,7 +547,7 @@ async function main() {
     writeFileSync(strippedSupergraphFile, stripSecurityPurposes(supergraphSdl));
 
     const clientToken = await mintClientToken();
-    const callerTokens = await Promise.all(Array.from({ length: s.connections }, (_, i) => mintClientToken(`bench-caller-${i + 1}`)));
+    const distinct = await distinctCallers(s.connections);
     const subgraphHeaders = await baselineSubgraphHeaders();
     const subgraphPids = subgraphs.map((x) => x.child.pid);
 
@@ -623,7 +653,7 @@ async function main() {
       for (const callers of s.callers) {
         for (const q of s.queries.filter((x) => !x.scalingOnly)) {
           if (checks.some((c) => c.gateway === spec.id && c.query === q.id && !c.ok)) continue;
-          const load = await measureLoad({ s, url, headers, callerTokens: callers === 'distinct' ? callerTokens : undefined, query: q, expectedBody: expected.get(q.id), gatewayPid: child.pid, subgraphs, subgraphPids, sampler });
+          const load = await measureLoad({ s, url, headers, callerHeaders: callers === 'distinct' ? distinct.map((c) => callerHeadersFor(spec, c)) : undefined, query: q, expectedBody: expected.get(q.id), gatewayPid: child.pid, subgraphs, subgraphPids, sampler });
           const tag = `${spec.id} / ${q.id} / ${callers} caller${callers === 'same' ? '' : 's'}`;
           loads.push({ gateway: spec.id, query: q.id, callers, ...load });
           if (load.otherCpuPercent > DISTURBED_PERCENT) {
@@ -728,16 +758,24 @@ async function profileOurs(
   const url = `http://127.0.0.1:${port}/graphql`;
   const headers = spec.clientHeaders(ctx);
   await waitUntil(child, 'ready', async () => (await post(url, JSON.stringify({ query: '{ __typename }' }), headers)).status === 200);
-  for (const q of s.queries.filter((x) => !x.scalingOnly)) {
-    const result = await autocannon({
-      url,
-      method: 'POST',
-      headers: { 'content-type': 'application/json', ...headers },
-      body: requestBody(q),
-      connections: s.connections,
-      duration: s.duration,
-    });
-    console.log(`  ${q.id}: ${(result.requests.total / result.duration).toFixed(1)} req/s (profiling slows it down), ${result.non2xx} non-2xx`);
+  const distinct = (await distinctCallers(s.connections)).map((c) => callerHeadersFor(spec, c));
+  for (const callers of s.callers) {
+    for (const q of s.queries.filter((x) => !x.scalingOnly)) {
+      let connection = 0;
+      const base = { 'content-type': 'application/json', accept: 'application/json', ...headers };
+      const result = await autocannon({
+        url,
+        method: 'POST',
+        headers: base,
+        body: requestBody(q),
+        connections: s.connections,
+        duration: s.duration,
+        ...(callers === 'distinct'
+          ? { setupClient: (client: { setHeaders(h: Record<string, string>): void }) => client.setHeaders({ ...base, ...distinct[connection++ % distinct.length] }) }
+          : {}),
+      });
+      console.log(`  ${q.id} (${callers} callers): ${(result.requests.total / result.duration).toFixed(1)} req/s (profiling slows it down), ${result.non2xx} non-2xx`);
+    }
   }
   await child.stop();
   children.splice(children.indexOf(child), 1);

@@ -630,6 +630,8 @@ async function main() {
           }
         }
         if (problem) problems.push(`${spec.id} / ${q.id}: ${problem}`);
+        mkdirSync(join(s.workDir, 'responses'), { recursive: true });
+        writeFileSync(join(s.workDir, 'responses', `${spec.id}-${q.id}.json`), second.text);
         if (!problem && first.text === second.text) expected.set(q.id, second.text);
         checks.push({
           gateway: spec.id,

@@ -23,7 +23,7 @@ import { cpus, loadavg, release, totalmem } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { Kind, parse, print, visit } from 'graphql';
+import { stripSecurityLinkPurposes } from '../gateway/authorization/strip-security-links.js';
 import { composeSubgraphs, loadSubgraphSchemas } from '../gateway/composition/compose-supergraph.js';
 import { loadSupergraphConfig } from '../gateway/config/supergraph-config.js';
 import { BENCH_CLAIMS, BENCH_SCOPES, baselineSubgraphHeaders, governanceEnv, IDENTITY_HEADER, mintClientToken } from './auth.js';
@@ -195,22 +195,6 @@ function gitCommit(): string {
   } catch {
     return 'unknown';
   }
-}
-
-/** Removes `for: SECURITY` from `@link` directives, which @apollo/gateway refuses (DESIGN.md §2). */
-export function stripSecurityPurposes(sdl: string): string {
-  let changed = false;
-  const doc = visit(parse(sdl), {
-    Directive(node) {
-      if (node.name.value !== 'link') return undefined;
-      const args = node.arguments ?? [];
-      const kept = args.filter((a) => !(a.name.value === 'for' && a.value.kind === Kind.ENUM && a.value.value === 'SECURITY'));
-      if (kept.length === args.length) return undefined;
-      changed = true;
-      return { ...node, arguments: kept };
-    },
-  });
-  return changed ? print(doc) : sdl;
 }
 
 async function post(url: string, body: string, headers: Record<string, string>): Promise<{ status: number; text: string }> {
@@ -544,7 +528,7 @@ async function main() {
     const supergraphFile = join(s.workDir, 'supergraph.graphql');
     const strippedSupergraphFile = join(s.workDir, 'supergraph.no-security-purposes.graphql');
     writeFileSync(supergraphFile, supergraphSdl);
-    writeFileSync(strippedSupergraphFile, stripSecurityPurposes(supergraphSdl));
+    writeFileSync(strippedSupergraphFile, stripSecurityLinkPurposes(supergraphSdl));
 
     const clientToken = await mintClientToken();
     const distinct = await distinctCallers(s.connections);

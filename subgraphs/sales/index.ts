@@ -28,7 +28,7 @@ export default defineDomain({
   description: 'Order history and sales trends; contributes Customer.orders, Customer.lifetimeValue, Product.salesTrend',
   defaultPort: 4003,
   schemaPath: fileURLToPath(new URL('./schema.graphql', import.meta.url)),
-  schemaVersion: 1,
+  schemaVersion: 2,
   migrate: (db) => db.exec(MIGRATION),
   seed: seedSales,
   repository: sqliteSalesRepository,

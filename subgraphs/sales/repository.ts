@@ -77,7 +77,46 @@ export const MIGRATION = `
     PRIMARY KEY (order_id, line_number)
   );
   CREATE INDEX order_lines_product ON order_lines (product_id);
+
+  -- Per-product aggregates behind Product.salesTrend, materialised from the order book (cancelled
+  -- orders excluded): a popular product has thousands of lines, but at most ~1,100 days and 36
+  -- months. Exact for any period: each order falls in exactly one day and one month.
+  CREATE TABLE product_sales_daily (
+    product_id INTEGER NOT NULL, day TEXT NOT NULL,
+    orders INTEGER NOT NULL, units INTEGER NOT NULL, revenue REAL NOT NULL,
+    PRIMARY KEY (product_id, day)
+  ) WITHOUT ROWID;
+  CREATE TABLE product_sales_monthly (
+    product_id INTEGER NOT NULL, month TEXT NOT NULL,
+    orders INTEGER NOT NULL, units INTEGER NOT NULL, revenue REAL NOT NULL,
+    PRIMARY KEY (product_id, month)
+  ) WITHOUT ROWID;
 `;
+
+/** Rebuilds the per-product aggregates from orders and lines (at seed time, or after loading orders). */
+export function refreshProductSales(db: SqlDatabase): void {
+  for (const [table, column, bucket] of [
+    ['product_sales_daily', 'day', 'substr(o.placed_at, 1, 10)'],
+    ['product_sales_monthly', 'month', 'substr(o.placed_at, 1, 7)'],
+  ] as const) {
+    db.exec(`DELETE FROM ${table}`);
+    db.exec(
+      `INSERT INTO ${table} (product_id, ${column}, orders, units, revenue)
+       SELECT l.product_id, ${bucket}, COUNT(DISTINCT o.id), SUM(l.quantity), SUM(l.amount)
+       FROM order_lines l JOIN orders o ON o.id = l.order_id WHERE o.status != 'CANCELLED'
+       GROUP BY l.product_id, ${bucket}`,
+    );
+  }
+}
+
+/** Where each period's per-product buckets come from: the smallest materialised grain that is exact. */
+const PRODUCT_PERIOD: Record<Period, { table: string; bucket: string }> = {
+  DAY: { table: 'product_sales_daily', bucket: 'day' },
+  WEEK: { table: 'product_sales_daily', bucket: "strftime('%Y-W%W', day)" },
+  MONTH: { table: 'product_sales_monthly', bucket: 'month' },
+  QUARTER: { table: 'product_sales_monthly', bucket: "substr(month, 1, 4) || '-Q' || ((CAST(substr(month, 6, 2) AS INTEGER) + 2) / 3)" },
+  YEAR: { table: 'product_sales_monthly', bucket: 'substr(month, 1, 4)' },
+};
 
 /** SQL for each calendar bucket of ISO-8601 timestamps. Fixed strings: never user input. */
 const PERIOD_SQL: Record<Period, string> = {
@@ -129,14 +168,13 @@ export function sqliteSalesRepository(db: SqlDatabase): SalesRepository {
       );
     },
     async productTrends(productIds, period, last) {
+      const { table, bucket } = PRODUCT_PERIOD[period];
       return db.all(
         `SELECT product_id, period, NULL AS region, orders, units, revenue FROM (
            SELECT *, ROW_NUMBER() OVER (PARTITION BY product_id ORDER BY period DESC) AS rank FROM (
-             SELECT l.product_id, ${PERIOD_SQL[period]} AS period, COUNT(DISTINCT o.id) AS orders,
-                    SUM(l.quantity) AS units, ROUND(SUM(l.amount), 2) AS revenue
-             FROM order_lines l JOIN orders o ON o.id = l.order_id
-             WHERE l.product_id IN (SELECT value FROM json_each(?)) AND o.status != 'CANCELLED'
-             GROUP BY l.product_id, period))
+             SELECT product_id, ${bucket} AS period, SUM(orders) AS orders, SUM(units) AS units, ROUND(SUM(revenue), 2) AS revenue
+             FROM ${table} WHERE product_id IN (SELECT value FROM json_each(?))
+             GROUP BY product_id, period))
          WHERE rank <= ? ORDER BY product_id, period`,
         inList(productIds),
         last,

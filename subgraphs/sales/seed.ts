@@ -3,6 +3,7 @@ import { DATA_END, DATA_START, Random, entityCounts, isoDateTime, round2 } from 
 import type { SqlDatabase } from '../kit/sql-database.js';
 import { generateCustomer, type Region } from '../customers/seed.js';
 import { generateProduct } from '../products/seed.js';
+import { refreshProductSales } from './repository.js';
 
 export interface GeneratedOrder {
   id: number;
@@ -72,4 +73,5 @@ export function seedSales(db: SqlDatabase, options: SeedOptions): void {
     insertOrder.run(order);
     for (const l of order.lines) insertLine.run(order.id, l.line_number, l.product_id, l.quantity, l.unit_price, l.amount);
   }
+  refreshProductSales(db);
 }

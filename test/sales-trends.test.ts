@@ -1,0 +1,43 @@
+import { join } from 'node:path';
+import { describe, expect, inject, it } from 'vitest';
+import { SqlDatabase } from '../subgraphs/kit/sql-database.js';
+import { sqliteSalesRepository, type Period } from '../subgraphs/sales/repository.js';
+
+/**
+ * Product.salesTrend reads materialised per-product aggregates; they must give exactly what
+ * aggregating the order book directly gives, for every period.
+ */
+const RAW_BUCKET: Record<Period, string> = {
+  DAY: 'substr(o.placed_at, 1, 10)',
+  WEEK: "strftime('%Y-W%W', o.placed_at)",
+  MONTH: 'substr(o.placed_at, 1, 7)',
+  QUARTER: "substr(o.placed_at, 1, 4) || '-Q' || ((CAST(substr(o.placed_at, 6, 2) AS INTEGER) + 2) / 3)",
+  YEAR: 'substr(o.placed_at, 1, 4)',
+};
+
+describe('sales trends from the materialised aggregates', () => {
+  const db = new SqlDatabase(join(inject('dataDir'), 'sales.db'));
+  const repo = sqliteSalesRepository(db);
+  const products = [1, 2, 7, 250, 999];
+
+  it.each(Object.keys(RAW_BUCKET) as Period[])('equal the order book aggregated directly, by %s', async (period) => {
+    const trends = await repo.productTrends(products, period, 10_000);
+    const raw = db.raw
+      .prepare(
+        `SELECT l.product_id, ${RAW_BUCKET[period]} AS period, COUNT(DISTINCT o.id) AS orders, SUM(l.quantity) AS units, SUM(l.amount) AS revenue
+         FROM order_lines l JOIN orders o ON o.id = l.order_id
+         WHERE l.product_id IN (SELECT value FROM json_each(?)) AND o.status != 'CANCELLED'
+         GROUP BY l.product_id, period ORDER BY l.product_id, period`,
+      )
+      .all(JSON.stringify(products)) as { product_id: number; period: string; orders: number; units: number; revenue: number }[];
+    expect(trends.length).toBe(raw.length);
+    expect(trends.map((t) => [t.product_id, t.period, t.orders, t.units])).toEqual(raw.map((r) => [r.product_id, r.period, r.orders, r.units]));
+    trends.forEach((t, i) => expect(t.revenue).toBeCloseTo(raw[i]!.revenue, 2));
+  });
+
+  it('keeps only the last N periods of each product, oldest first', async () => {
+    const trends = await repo.productTrends([1, 2], 'MONTH', 3);
+    expect(trends.filter((t) => t.product_id === 1).map((t) => t.period)).toEqual(['2025-10', '2025-11', '2025-12']);
+    expect(trends.filter((t) => t.product_id === 2)).toHaveLength(3);
+  });
+});

@@ -93,6 +93,13 @@ describe('cross-domain queries through the gateway', () => {
     const invalid = await query('{ customer(id: "1") { noSuchField } }');
     expect(invalid.status).toBe(400);
     expect(invalid.body.errors![0].extensions!.code).toBe('GRAPHQL_VALIDATION_FAILED');
+    const huge = await fetch(mesh.gateway.graphqlUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: `{ __typename }`, variables: { pad: 'x'.repeat(2_000_000) } }),
+    });
+    expect(huge.status).toBe(413);
+    expect((await huge.json()).errors[0].extensions.code).toBe('PAYLOAD_TOO_LARGE');
     const after = await query('{ customer(id: "1") { id } }');
     expect(after.body.data.customer.id).toBe('1');
   });

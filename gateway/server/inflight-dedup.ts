@@ -14,7 +14,9 @@ export class InflightDedup {
   shared = 0;
 
   run(req: IncomingMessage, operation: string, execute: () => Promise<GraphQLHttpResult>): Promise<GraphQLHttpResult> {
-    if (/\b(mutation|subscription)\b/.test(operation) || operation.trimStart().startsWith('[')) return execute();
+    // Cheap tests first: the regex runs only when a keyword appears at all.
+    const mayWrite = (operation.includes('mutation') || operation.includes('subscription')) && /\b(mutation|subscription)\b/.test(operation);
+    if (mayWrite || /^\s*\[/.test(operation)) return execute();
     const h = req.headers;
     const key = `${req.method}\n${h.authorization ?? ''}\n${h['x-data-purpose'] ?? ''}\n${h.accept ?? ''}\n${operation}`;
     const pending = this.inflight.get(key);

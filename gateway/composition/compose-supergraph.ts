@@ -5,6 +5,7 @@ import { relative } from 'node:path';
 import { GraphQLError, parse, type DocumentNode } from 'graphql';
 import { ConfigError } from '../config/config-error.js';
 import type { SupergraphConfig } from '../config/supergraph-config.js';
+import { IDENTITY_HEADER, IdentitySigner, signingKeyFromEnv } from '../../subgraphs/kit/forwarded-identity.js';
 
 /**
  * Composition of the subgraphs listed in supergraph.yaml, in-process with @apollo/composition
@@ -75,10 +76,21 @@ export async function loadSubgraphSchemas(
   );
 }
 
+/**
+ * Our subgraphs answer only the gateway's signed identity; introspecting them for composition
+ * sends an anonymous one signed with MESH_SIGNING_KEY, unless the config's introspection_headers
+ * bring their own. Other subgraphs ignore the header.
+ */
+export async function withMeshIdentity(headers: Record<string, string>): Promise<Record<string, string>> {
+  if (Object.keys(headers).some((h) => h.toLowerCase() === IDENTITY_HEADER)) return headers;
+  const signer = new IdentitySigner(signingKeyFromEnv(process.env, () => {}));
+  return { ...headers, [IDENTITY_HEADER]: await signer.header({ authenticated: false, subject: null, scopes: [], claims: {} }) };
+}
+
 async function introspectSubgraph(url: string, headers: Record<string, string>): Promise<string> {
   const response = await fetch(url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
+    headers: { 'content-type': 'application/json', ...(await withMeshIdentity(headers)) },
     body: JSON.stringify({ query: '{ _service { sdl } }' }),
     signal: AbortSignal.timeout(10_000),
   });

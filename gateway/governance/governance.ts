@@ -6,6 +6,7 @@ import type { DocumentNode } from 'graphql';
 import { DescriptorError, DESCRIPTOR_FILE, loadDescriptorFile, type DataProduct } from '../../subgraphs/kit/data-products/descriptor.js';
 import { ConfigError } from '../config/config-error.js';
 import type { SupergraphConfig } from '../config/supergraph-config.js';
+import { withMeshIdentity } from '../composition/compose-supergraph.js';
 import { GovernanceContext, RULES, type Finding, type GovernanceInput, type GovernedSubgraph, type RuleSeverity } from './rules.js';
 
 export const DEFAULT_RULES_FILE = fileURLToPath(new URL('./rules.yaml', import.meta.url));
@@ -101,7 +102,7 @@ export async function governanceInput(
         products = loadDescriptorFile(path);
         descriptorFile = products.length ? relative(process.cwd(), path) : null;
       } else if (entry?.schema.kind === 'introspection') {
-        const remote = await fetchDescriptors(entry.schema.url, entry.schema.headers);
+        const remote = await fetchDescriptors(entry.schema.url, await withMeshIdentity(entry.schema.headers));
         if (remote) {
           descriptorFile = remote.file;
           products = remote.products;

@@ -1,7 +1,9 @@
 /** The query the explorer opens with: one request that crosses all five domains. */
 export const EXAMPLE_QUERY = `# One query, five domains: customers → orders (sales) → invoices (finance),
 # lines → products (catalog) → sales trends (sales), and segment (marketing).
-# Press the ▶ button to run it; open the docs (📖) to browse the whole graph.
+# Press ▶ to run it. The book icon (top left) opens the schema docs, and
+# { dataProducts { id name owner { team } } } lists the mesh's data products.
+# In development, the Headers tab below holds a token that may read all of this.
 query CustomerOverview {
   customer(id: "42") {
     fullName

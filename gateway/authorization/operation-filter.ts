@@ -6,6 +6,7 @@ import {
   isObjectType,
   isInterfaceType,
   Kind,
+  valueFromASTUntyped,
   visit,
   type DocumentNode,
   type FieldNode,
@@ -62,6 +63,12 @@ export class OperationAnalysis {
   readonly requirements: Requirement[] = [];
   /** Variables that @skip/@include depend on: their values are part of the decision key. */
   readonly conditionVariables = new Set<string>();
+  /**
+   * Default values of the operation's variables. A variable the request leaves out takes its
+   * default (GraphQL's coercion rules), so `@include(if: $e)` with `$e: Boolean = false` and no
+   * `e` excludes the field: it must not be checked (nor reported, nor refused in reject mode).
+   */
+  private readonly defaults = new Map<string, unknown>();
   private readonly requirementIds = new Map<Requirement, number>();
   private readonly outcomes = new Map<string, FilterOutcome>();
 
@@ -77,6 +84,9 @@ export class OperationAnalysis {
       original.definitions.filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION).map((f) => [f.name.value, f]),
     );
     this.operation = inlineFragments(operation, fragments);
+    for (const d of operation.variableDefinitions ?? []) {
+      if (d.defaultValue) this.defaults.set(d.variable.name.value, valueFromASTUntyped(d.defaultValue));
+    }
     this.collect(this.operation.selectionSet, this.rootType());
   }
 
@@ -122,8 +132,13 @@ export class OperationAnalysis {
   }
 
   /** Decides for one request: `allowed[i]` says whether requirement i is satisfied. */
-  decide(allowed: boolean[], variables: Record<string, unknown> | undefined): FilterOutcome {
-    const conditionValues = [...this.conditionVariables].map((v) => variables?.[v]);
+  decide(allowed: boolean[], requestVariables: Record<string, unknown> | undefined): FilterOutcome {
+    // The values execution will see: what the request gives, else the definition's default.
+    const variables: Record<string, unknown> = Object.create(null);
+    for (const v of this.conditionVariables) {
+      variables[v] = requestVariables && Object.hasOwn(requestVariables, v) ? requestVariables[v] : this.defaults.get(v);
+    }
+    const conditionValues = [...this.conditionVariables].map((v) => variables[v]);
     const key = allowed.map((a) => (a ? '1' : '0')).join('') + JSON.stringify(conditionValues);
     let outcome = this.outcomes.get(key);
     if (!outcome) {

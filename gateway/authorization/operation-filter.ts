@@ -39,6 +39,11 @@ export interface NullSite {
 /** An object level where we added `__typename` to evaluate type conditions; removed afterwards. */
 export interface TypenameSite {
   trail: readonly Segment[];
+  /**
+   * Types whose objects the client itself asked `__typename` of at this level, inside a type
+   * condition (`... on Book { __typename }`): their `__typename` is the client's and stays.
+   */
+  keep: ReadonlySet<string>;
 }
 
 export interface FilterOutcome {
@@ -228,10 +233,24 @@ class Filter {
     // Removed fields under a narrower type condition: the response must say each object's type.
     if (needsTypename && out.length > 0 && !out.some((s) => s.kind === Kind.FIELD && s.name.value === '__typename' && !s.alias)) {
       out.push({ kind: Kind.FIELD, name: { kind: Kind.NAME, value: '__typename' } });
-      this.typenameSites.push({ trail });
+      this.typenameSites.push({ trail, keep: this.typenameAsked(selectionSet.selections, parent, possibleTypeNames(this.analysis, parent)) });
     }
     const unchanged = out.length === selectionSet.selections.length && out.every((s, i) => s === selectionSet.selections[i]);
     return unchanged ? (selectionSet.selections as SelectionNode[]) : out;
+  }
+
+  /** The types (within `within`) whose objects get a `__typename` the client selected under fragments here. */
+  private typenameAsked(selections: readonly SelectionNode[], parent: GraphQLCompositeType, within: ReadonlySet<string>): Set<string> {
+    const asked = new Set<string>();
+    for (const s of selections) {
+      if (isExcluded(s, this.variables)) continue;
+      if (s.kind === Kind.FIELD && s.name.value === '__typename' && !s.alias) for (const t of within) asked.add(t);
+      if (s.kind === Kind.INLINE_FRAGMENT) {
+        const condition = conditionType(this.analysis.index, s, parent);
+        for (const t of this.typenameAsked(s.selectionSet.selections, condition, intersect(within, possibleTypeNames(this.analysis, condition)))) asked.add(t);
+      }
+    }
+    return asked;
   }
 
   private field(node: FieldNode, parent: GraphQLCompositeType, trail: Segment[], onlyFor: ReadonlySet<string> | null): FieldNode | null {

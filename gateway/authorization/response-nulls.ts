@@ -14,7 +14,7 @@ export function applyNulls(data: Json | null | undefined, outcome: FilterOutcome
   for (const site of outcome.nullSites) {
     if (nullInObject(root, site.trail, 0)) return null;
   }
-  for (const site of outcome.typenameSites) stripTypename(root, site.trail, 0);
+  for (const site of outcome.typenameSites) stripTypename(root, site.trail, 0, site.keep);
   return root;
 }
 
@@ -52,14 +52,15 @@ function nullInValue(value: unknown, type: GraphQLOutputType, trail: readonly Se
   return nullInObject(value as Json, trail, next);
 }
 
-function stripTypename(value: unknown, trail: readonly Segment[], i: number): void {
+function stripTypename(value: unknown, trail: readonly Segment[], i: number, keep: ReadonlySet<string>): void {
   if (value === null || value === undefined) return;
-  if (Array.isArray(value)) return value.forEach((item) => stripTypename(item, trail, i));
+  if (Array.isArray(value)) return value.forEach((item) => stripTypename(item, trail, i, keep));
   const obj = value as Json;
   if (i === trail.length) {
-    delete obj.__typename;
+    // Only the __typename the filter added: one the client selected under a fragment stays.
+    if (!keep.has(obj.__typename as string)) delete obj.__typename;
     return;
   }
   const segment = trail[i]!;
-  stripTypename(obj[segment.responseKey], trail, i + 1);
+  stripTypename(obj[segment.responseKey], trail, i + 1, keep);
 }

@@ -94,6 +94,8 @@ describe('fragments and type conditions', () => {
     const query = '{ items { ... on Book { __typename id } ... on Secret { id label } } }';
     const { body } = await fixture.query('filter', query, undefined, anonymous);
     expect(body.data).toEqual({ items: [{ __typename: 'Book', id: 'b1' }, { id: 's1', label: null }] });
+    const viaInterface = await fixture.query('filter', '{ items { ... on Item { __typename } ... on Secret { label } } }', undefined, anonymous);
+    expect(viaInterface.body.data).toEqual({ items: [{ __typename: 'Book' }, { __typename: 'Secret', label: null }] });
   });
 
   it('the same field with and without an alias, one under a public type condition', async () => {

@@ -15,7 +15,10 @@ export class InflightDedup {
 
   run(req: IncomingMessage, operation: string, execute: () => Promise<GraphQLHttpResult>): Promise<GraphQLHttpResult> {
     // Cheap tests first: the regex runs only when a keyword appears at all.
-    const mayWrite = (operation.includes('mutation') || operation.includes('subscription')) && /\b(mutation|subscription)\b/.test(operation);
+    // A JSON body may spell the keyword with escapes (`"\u006dutation { … }"`): any `\u` escape
+    // makes the text unreadable to these tests, so such a request is never shared.
+    const mayWrite =
+      operation.includes('\\u') || ((operation.includes('mutation') || operation.includes('subscription')) && /\b(mutation|subscription)\b/.test(operation));
     if (mayWrite || /^\s*\[/.test(operation)) return execute();
     const h = req.headers;
     const key = `${req.method}\n${h.authorization ?? ''}\n${h['x-data-purpose'] ?? ''}\n${h.accept ?? ''}\n${operation}`;

@@ -231,7 +231,9 @@ class Filter {
       if (inner.length > 0) out.push(inner === selection.selectionSet.selections ? selection : { ...selection, selectionSet: { kind: Kind.SELECTION_SET, selections: inner } });
     }
     // Removed fields under a narrower type condition: the response must say each object's type.
-    if (needsTypename && out.length > 0 && !out.some((s) => s.kind === Kind.FIELD && s.name.value === '__typename' && !s.alias)) {
+    // A client's own __typename serves, unless @skip/@include leaves it out of the response.
+    const hasTypename = out.some((s) => s.kind === Kind.FIELD && s.name.value === '__typename' && !s.alias && !isExcluded(s, this.variables));
+    if (needsTypename && out.length > 0 && !hasTypename) {
       out.push({ kind: Kind.FIELD, name: { kind: Kind.NAME, value: '__typename' } });
       this.typenameSites.push({ trail, keep: this.typenameAsked(selectionSet.selections, parent, possibleTypeNames(this.analysis, parent)) });
     }

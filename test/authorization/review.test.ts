@@ -98,6 +98,13 @@ describe('fragments and type conditions', () => {
     expect(viaInterface.body.data).toEqual({ items: [{ __typename: 'Book' }, { __typename: 'Secret', label: null }] });
   });
 
+  it('a skipped __typename does not stand in for the one the filter needs', async () => {
+    const query = '{ items { id __typename @skip(if: true) ... on Secret { label } } }';
+    const { body } = await fixture.query('filter', query, undefined, anonymous);
+    expect(body.data).toEqual({ items: [{ id: 'b1' }, { id: 's1', label: null }] });
+    expect(paths(body)).toEqual([JSON.stringify(['items', '@', 'label'])]);
+  });
+
   it('the same field with and without an alias, one under a public type condition', async () => {
     const query = '{ items { label ... on Book { l: label } } }';
     const { body } = await fixture.query('filter', query, undefined, anonymous);

@@ -45,6 +45,13 @@ describe('@skip/@include', () => {
     expect(body).toEqual({ data: { user: { name: 'Ada' } } });
   });
 
+  it('a default applies to a condition on a named fragment spread too', async () => {
+    const query = 'query ($e: Boolean = false) { user(id: "1") { name ...F @include(if: $e) } } fragment F on User { email ssn }';
+    const { status, body } = await fixture.query('reject', query, undefined, anonymous);
+    expect(status, JSON.stringify(body)).toBe(200);
+    expect(body).toEqual({ data: { user: { name: 'Ada' } } });
+  });
+
   it('an explicit value overrides the default (still filtered)', async () => {
     const query = 'query ($e: Boolean = false) { user(id: "1") { name email @include(if: $e) } }';
     fixture.takeReceived();
@@ -110,6 +117,17 @@ describe('fragments and type conditions', () => {
     const { body } = await fixture.query('filter', query, undefined, anonymous);
     expect(body.data).toEqual({ items: [{ label: null, l: 'A public book' }, { label: null }] });
     expect(paths(body)).toEqual([JSON.stringify(['items', '@', 'label'])]);
+  });
+});
+
+describe('null propagation', () => {
+  it('a removed non-null field under a type condition in a list of non-null items nulls up to data', async () => {
+    const query = '{ publicInfo search { ... on User { name ssn } } }';
+    fixture.takeReceived();
+    const { body } = await fixture.query('filter', query, undefined, insufficient);
+    expect(body.data).toBeNull();
+    expect(paths(body)).toEqual([JSON.stringify(['search', '@', 'ssn'])]);
+    expect(fixture.takeReceived().join('\n')).not.toMatch(/\bssn\b/);
   });
 });
 

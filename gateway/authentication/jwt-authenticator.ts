@@ -81,8 +81,9 @@ export class JwtAuthenticator {
         scopes: typeof payload.scope === 'string' ? payload.scope.split(' ').filter(Boolean) : [],
         claims: payload,
       };
-      // Tokens without `exp` are re-verified after a minute rather than trusted forever.
-      const expiresAt = payload.exp ? payload.exp * 1000 : Date.now() + 60_000;
+      // Re-verified at least every five minutes (a key removed from the JWKS stops working within
+      // that), and at `exp` at the latest; tokens without `exp` after a minute.
+      const expiresAt = Math.min(payload.exp ? payload.exp * 1000 : Date.now() + 60_000, Date.now() + 300_000);
       if (this.cache.size > 10_000) this.cache.clear();
       this.cache.set(token, { identity, expiresAt });
       return identity;

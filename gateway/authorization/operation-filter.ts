@@ -139,14 +139,12 @@ export class OperationAnalysis {
   /** Decides for one request: `allowed[i]` says whether requirement i is satisfied. */
   decide(allowed: boolean[], requestVariables: Record<string, unknown> | undefined): FilterOutcome {
     // The values execution will see: what the request gives, else the definition's default.
-    const variables: Record<string, unknown> = Object.create(null);
-    for (const v of this.conditionVariables) {
-      variables[v] = requestVariables && Object.hasOwn(requestVariables, v) ? requestVariables[v] : this.defaults.get(v);
-    }
-    const conditionValues = [...this.conditionVariables].map((v) => variables[v]);
-    const key = allowed.map((a) => (a ? '1' : '0')).join('') + JSON.stringify(conditionValues);
+    const names = [...this.conditionVariables];
+    const values = names.map((v) => (requestVariables && Object.hasOwn(requestVariables, v) ? requestVariables[v] : this.defaults.get(v)));
+    const key = allowed.map((a) => (a ? '1' : '0')).join('') + JSON.stringify(values);
     let outcome = this.outcomes.get(key);
     if (!outcome) {
+      const variables = Object.fromEntries(names.map((v, i) => [v, values[i]]));
       outcome = allowed.every(Boolean) ? this.unchangedOutcome() : new Filter(this, allowed, variables).run();
       if (this.outcomes.size > 64) this.outcomes.clear();
       this.outcomes.set(key, outcome);

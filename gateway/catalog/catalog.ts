@@ -2,7 +2,7 @@ import { LocalGraphQLDataSource } from '@apollo/gateway';
 import type { ApolloServerPlugin } from '@apollo/server';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import { parse } from 'graphql';
-import { IdentitySigner } from '../../subgraphs/kit/forwarded-identity.js';
+import { ANONYMOUS_IDENTITY, IdentitySigner } from '../../subgraphs/kit/forwarded-identity.js';
 import type { Logger } from '../../subgraphs/kit/logger.js';
 import { subgraphsOfSupergraph } from '../supergraph/supergraph-info.js';
 import { CATALOG_SUBGRAPH_NAME, CATALOG_TYPE_DEFS } from './catalog-schema.js';
@@ -109,5 +109,5 @@ export async function startCatalog(args: {
 /** The identity the gateway signs for its own catalog calls: anonymous (the catalog needs no rights). */
 export function catalogIdentity(signingKey: string): () => Promise<string> {
   const signer = new IdentitySigner(signingKey);
-  return () => signer.header({ authenticated: false, subject: null, scopes: [], claims: {} });
+  return () => signer.header(ANONYMOUS_IDENTITY);
 }

@@ -38,9 +38,9 @@ export interface DataProductWarning {
  * fields it contains, and warns in `extensions.warnings` when a deprecated product or field was
  * used, with its sunset date: consumers see their own lineage.
  *
- * The fields an operation selects are computed once per operation (and catalog version) and
- * cached; a field the authorization layer removed (an UNAUTHORIZED_FIELD_OR_TYPE error at its
- * path) contributed nothing and is left out.
+ * The fields an operation selects are computed once per operation, and the extension once per
+ * (catalog version, operation, fields authorization removed): a removed field (an
+ * UNAUTHORIZED_FIELD_OR_TYPE error at its path) contributed nothing and is left out.
  */
 export function dataProductsPlugin(current: () => CatalogSnapshot | null): ApolloServerPlugin<any> {
   const fieldsByOperation = new Map<string, UsedField[]>();
@@ -63,17 +63,13 @@ export function dataProductsPlugin(current: () => CatalogSnapshot | null): Apoll
               fieldsByOperation.set(operationKey, used);
             }
             const denied = unauthorizedPaths(result.errors);
-            if (denied.length === 0) {
-              const key = `${snapshot.version}\u0000${operationKey}`;
-              let cached = extensions.get(key);
-              if (!cached) {
-                cached = contributions(snapshot, used);
-                if (extensions.size > 5_000) extensions.clear();
-                extensions.set(key, cached);
-              }
-              extension = cached;
-            } else {
-              extension = contributions(snapshot, used.filter((f) => !denied.some((d) => f.path === d || f.path.startsWith(`${d}.`))));
+            const key = `${snapshot.version}\u0000${operationKey}\u0000${denied.join('\n')}`;
+            extension = extensions.get(key) ?? null;
+            if (!extension) {
+              const contributing = denied.length ? used.filter((f) => !denied.some((d) => f.path === d || f.path.startsWith(`${d}.`))) : used;
+              extension = contributions(snapshot, contributing);
+              if (extensions.size > 5_000) extensions.clear();
+              extensions.set(key, extension);
             }
           }
           // Nothing to say (introspection, catalog queries, nothing authorized): no extension.

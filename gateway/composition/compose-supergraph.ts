@@ -5,7 +5,7 @@ import { relative } from 'node:path';
 import { GraphQLError, parse, type DocumentNode } from 'graphql';
 import { ConfigError } from '../config/config-error.js';
 import type { SupergraphConfig } from '../config/supergraph-config.js';
-import { IDENTITY_HEADER, IdentitySigner, signingKeyFromEnv } from '../../subgraphs/kit/forwarded-identity.js';
+import { ANONYMOUS_IDENTITY, IDENTITY_HEADER, IdentitySigner, signingKeyFromEnv } from '../../subgraphs/kit/forwarded-identity.js';
 
 /**
  * Composition of the subgraphs listed in supergraph.yaml, in-process with @apollo/composition
@@ -84,7 +84,7 @@ export async function loadSubgraphSchemas(
 export async function withMeshIdentity(headers: Record<string, string>): Promise<Record<string, string>> {
   if (Object.keys(headers).some((h) => h.toLowerCase() === IDENTITY_HEADER)) return headers;
   const signer = new IdentitySigner(signingKeyFromEnv(process.env, () => {}));
-  return { ...headers, [IDENTITY_HEADER]: await signer.header({ authenticated: false, subject: null, scopes: [], claims: {} }) };
+  return { ...headers, [IDENTITY_HEADER]: await signer.header(ANONYMOUS_IDENTITY) };
 }
 
 async function introspectSubgraph(url: string, headers: Record<string, string>): Promise<string> {

@@ -9,9 +9,9 @@ import { ApolloServerPluginSchemaReportingDisabled, ApolloServerPluginUsageRepor
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { HttpError, readBody, runGraphQL, sendGraphQLError, sendJson, writeGraphQL } from '../../subgraphs/kit/apollo-http.js';
+import { HttpError, readBody, runGraphQL, searchOf, sendGraphQLError, sendJson, writeGraphQL } from '../../subgraphs/kit/apollo-http.js';
 import { createLogger } from '../../subgraphs/kit/logger.js';
-import { AuthenticationError, JwtAuthenticator } from '../authentication/jwt-authenticator.js';
+import { AuthenticationError, JwtAuthenticator, type Identity } from '../authentication/jwt-authenticator.js';
 import { mintToken } from '../authentication/mint-token.js';
 import { Authorizer } from '../authorization/authorizer.js';
 import { AuthorizingGateway } from '../authorization/authorizing-gateway.js';
@@ -19,7 +19,8 @@ import { PolicyBook } from '../authorization/policy-book.js';
 import { stripSecurityLinkPurposes } from '../authorization/strip-security-links.js';
 import { gatewayConfigFromEnv, type GatewayConfig } from '../config/gateway-config.js';
 import { ExplorerPage } from '../explorer/explorer-page.js';
-import { IdentitySigner, type ForwardedIdentity } from '../../subgraphs/kit/forwarded-identity.js';
+import { ANONYMOUS_IDENTITY, IdentitySigner, type ForwardedIdentity } from '../../subgraphs/kit/forwarded-identity.js';
+import type { Caller } from '../authorization/authorizer.js';
 import type { GatewayContext } from './gateway-context.js';
 import { subgraphsOfSupergraph } from '../supergraph/supergraph-info.js';
 import { InflightDedup } from './inflight-dedup.js';
@@ -119,12 +120,33 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       throw new HttpError(405, 'METHOD_NOT_ALLOWED', 'Use POST (or GET for queries) on /graphql');
     }
     const bodyText = req.method === 'POST' ? await readBody(req) : undefined;
-    const operation = bodyText ?? new URL(req.url ?? '/', 'http://x').search;
+    const operation = bodyText ?? searchOf(req);
     const result = await dedup.run(req, operation, async () => {
       const context = await requestContext(req);
       return runGraphQL(apollo, req, async () => context, bodyText);
     });
     await writeGraphQL(res, result);
+  };
+
+  /**
+   * What the gateway needs from a verified identity, derived once per token: the authenticator
+   * hands back the same Identity object for a token it has verified, so the scopes set, the
+   * forwarded identity and (through the signer's cache) its signed header are not rebuilt per request.
+   */
+  const ANONYMOUS = { caller: { authenticated: false, scopes: new Set<string>(), claims: {} }, forwarded: ANONYMOUS_IDENTITY };
+  const derived = new WeakMap<Identity, { caller: Omit<Caller, 'purpose'>; forwarded: ForwardedIdentity }>();
+  const derive = (identity: Identity | null) => {
+    if (!identity) return ANONYMOUS;
+    let entry = derived.get(identity);
+    if (!entry) {
+      const claims = Object.fromEntries(policies.forwardedClaims.filter((c) => identity.claims[c] !== undefined).map((c) => [c, identity.claims[c]]));
+      entry = {
+        caller: { authenticated: true, scopes: new Set(identity.scopes), claims: identity.claims },
+        forwarded: { authenticated: true, subject: identity.subject, scopes: identity.scopes, claims },
+      };
+      derived.set(identity, entry);
+    }
+    return entry;
   };
 
   /** Authenticates the caller (an invalid token is a 401, never anonymous) and signs what subgraphs will see. */
@@ -136,20 +158,10 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       if (error instanceof AuthenticationError) throw new HttpError(error.code === 'TOKEN_VERIFICATION_UNAVAILABLE' ? 503 : 401, error.code, error.message);
       throw error;
     }
-    const forwarded: ForwardedIdentity = {
-      authenticated: identity !== null,
-      subject: identity?.subject ?? null,
-      scopes: identity?.scopes ?? [],
-      claims: Object.fromEntries(policies.forwardedClaims.filter((c) => identity?.claims[c] !== undefined).map((c) => [c, identity!.claims[c]])),
-    };
+    const { caller, forwarded } = derive(identity);
     const purpose = req.headers['x-data-purpose'];
     return {
-      caller: {
-        authenticated: identity !== null,
-        scopes: new Set(identity?.scopes ?? []),
-        claims: identity?.claims ?? {},
-        purpose: typeof purpose === 'string' ? purpose : '',
-      },
+      caller: { ...caller, purpose: typeof purpose === 'string' ? purpose : '' },
       identityHeader: await signer.header(forwarded),
       unauthorizedCount: 0,
     };
@@ -206,5 +218,5 @@ function explorerDevelopmentToken(config: GatewayConfig, authorizer: Authorizer)
 
 /** A browser navigating to the URL (not a GraphQL client doing a GET query). */
 function wantsHtml(req: IncomingMessage): boolean {
-  return (req.headers.accept ?? '').includes('text/html') && !new URL(req.url ?? '/', 'http://x').searchParams.has('query');
+  return (req.headers.accept ?? '').includes('text/html') && !new URLSearchParams(searchOf(req)).has('query');
 }

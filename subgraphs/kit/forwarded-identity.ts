@@ -24,25 +24,31 @@ export interface ForwardedIdentity {
   claims: Record<string, unknown>;
 }
 
+/** The identity of a request without a token, and of the gateway's own calls. Shared, never mutated. */
+export const ANONYMOUS_IDENTITY: ForwardedIdentity = Object.freeze({ authenticated: false, subject: null, scopes: [], claims: {} }) as ForwardedIdentity;
+
 export class IdentityError extends Error {
   readonly code = 'UNAUTHENTICATED_SUBGRAPH_REQUEST';
 }
 
 const keyOf = (secret: string) => new TextEncoder().encode(secret);
 
-/** Signs identities, reusing each signed header until shortly before it expires (signing is per identity, not per request). */
+/**
+ * Signs identities, reusing each signed header until shortly before it expires. The cache is keyed
+ * by the identity object itself (no per-request serialisation): callers pass the same object for
+ * the same caller — the gateway derives one per verified token, and ANONYMOUS_IDENTITY is shared.
+ */
 export class IdentitySigner {
   private readonly key: Uint8Array;
-  private readonly cache = new Map<string, { header: string; refreshAt: number }>();
+  private readonly cache = new WeakMap<ForwardedIdentity, { header: string; refreshAt: number }>();
 
   constructor(secret: string) {
     this.key = keyOf(secret);
   }
 
   async header(identity: ForwardedIdentity): Promise<string> {
-    const cacheKey = JSON.stringify(identity);
     const now = Date.now();
-    const hit = this.cache.get(cacheKey);
+    const hit = this.cache.get(identity);
     if (hit && hit.refreshAt > now) return hit.header;
     const header = await new SignJWT({ auth: identity.authenticated, scope: identity.scopes.join(' '), claims: identity.claims })
       .setProtectedHeader({ alg: 'HS256' })
@@ -52,8 +58,7 @@ export class IdentitySigner {
       .setIssuedAt()
       .setExpirationTime(Math.floor(now / 1000) + LIFETIME_SECONDS)
       .sign(this.key);
-    if (this.cache.size > 10_000) this.cache.clear();
-    this.cache.set(cacheKey, { header, refreshAt: now + (LIFETIME_SECONDS - 60) * 1000 });
+    this.cache.set(identity, { header, refreshAt: now + (LIFETIME_SECONDS - 60) * 1000 });
     return header;
   }
 }

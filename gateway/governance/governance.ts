@@ -7,6 +7,7 @@ import { DescriptorError, DESCRIPTOR_FILE, loadDescriptorFile, type DataProduct 
 import { ConfigError } from '../config/config-error.js';
 import type { SupergraphConfig } from '../config/supergraph-config.js';
 import { withMeshIdentity } from '../composition/compose-supergraph.js';
+import { endpointOf } from '../catalog/catalog-source.js';
 import { GovernanceContext, RULES, type Finding, type GovernanceInput, type GovernedSubgraph, type RuleSeverity } from './rules.js';
 
 export const DEFAULT_RULES_FILE = fileURLToPath(new URL('./rules.yaml', import.meta.url));
@@ -118,7 +119,7 @@ export async function governanceInput(
 }
 
 async function fetchDescriptors(schemaUrl: string, headers: Record<string, string>): Promise<{ file: string; products: DataProduct[] } | null> {
-  const url = new URL('data-products', schemaUrl).toString();
+  const url = endpointOf(schemaUrl);
   try {
     const response = await fetch(url, { headers, signal: AbortSignal.timeout(10_000) });
     if (!response.ok) return null;

@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { loaderByKey, toKey } from '../kit/batch-loaders.js';
+import { loaderByKey, pageSize, toKey } from '../kit/batch-loaders.js';
 import { defineDomain } from '../kit/domain.js';
 import type { ForwardedIdentity } from '../kit/forwarded-identity.js';
 import { visibleRegion } from '../kit/row-level.js';
@@ -29,7 +29,7 @@ export default defineDomain({
       customer: (_: unknown, { id }: { id: string }, ctx: Context) => ctx.loaders.customer.load(toKey(id)),
       customers: (_: unknown, args: { first: number; after?: string; region?: string }, ctx: Context) =>
         ctx.repo.list({
-          first: Math.max(0, Math.min(args.first ?? 20, MAX_PAGE)),
+          first: pageSize(args.first, 20, MAX_PAGE),
           after: args.after ? toKey(args.after) : 0,
           region: args.region ?? null,
           visibleRegion: visibleRegion(ctx.identity),

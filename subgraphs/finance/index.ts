@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { loaderByKey, loaderOfLists, loaderPerArguments, toKey } from '../kit/batch-loaders.js';
+import { loaderByKey, loaderOfLists, loaderPerArguments, pageSize, toKey } from '../kit/batch-loaders.js';
 import { round2 } from '../kit/deterministic-random.js';
 import { defineDomain } from '../kit/domain.js';
 import { MIGRATION, sqliteFinanceRepository, type FinanceRepository, type InvoiceRecord, type Period, type PaymentRecord, type RevenueRecord } from './repository.js';
@@ -59,7 +59,7 @@ export default defineDomain({
       __resolveReference: (ref: { id: string }) => ({ id: ref.id }),
       invoices: (c: { id: string }, args: { first?: number; status?: string }, ctx: Context) =>
         ctx.loaders
-          .invoicesOfCustomer({ first: Math.max(0, Math.min(args.first ?? 10, 100)), status: args.status ?? null })
+          .invoicesOfCustomer({ first: pageSize(args.first, 10, 100), status: args.status ?? null })
           .load(toKey(c.id)),
       outstandingBalance: async (c: { id: string }, _: unknown, ctx: Context) =>
         (await ctx.loaders.outstanding.load(toKey(c.id)))?.outstanding ?? 0,

@@ -1,3 +1,4 @@
+import { periodBucket, type Period } from '../kit/calendar-periods.js';
 import { inList, type SqlDatabase } from '../kit/sql-database.js';
 
 export interface InvoiceRecord {
@@ -25,7 +26,7 @@ export interface RevenueRecord {
   revenue: number;
   cost_of_goods: number;
 }
-export type Period = 'DAY' | 'WEEK' | 'MONTH' | 'QUARTER' | 'YEAR';
+export type { Period };
 
 /** All of the finance domain's data access. */
 export interface FinanceRepository {
@@ -73,13 +74,6 @@ export const MIGRATION = `
 `;
 
 const INVOICE_SELECT = `SELECT i.*, COALESCE((SELECT ROUND(SUM(p.amount), 2) FROM payments p WHERE p.invoice_id = i.id), 0) AS paid_amount FROM invoices i`;
-const PERIOD_SQL: Record<Period, string> = {
-  DAY: 'i.issued_on',
-  WEEK: "strftime('%Y-W%W', i.issued_on)",
-  MONTH: 'substr(i.issued_on, 1, 7)',
-  QUARTER: "substr(i.issued_on, 1, 4) || '-Q' || ((CAST(substr(i.issued_on, 6, 2) AS INTEGER) + 2) / 3)",
-  YEAR: 'substr(i.issued_on, 1, 4)',
-};
 
 export function sqliteFinanceRepository(db: SqlDatabase): FinanceRepository {
   return {
@@ -116,7 +110,7 @@ export function sqliteFinanceRepository(db: SqlDatabase): FinanceRepository {
     },
     async revenue({ period, from, to }) {
       return db.all(
-        `SELECT ${PERIOD_SQL[period]} AS period, ROUND(SUM(l.net_amount), 2) AS revenue,
+        `SELECT ${periodBucket(period, 'i.issued_on')} AS period, ROUND(SUM(l.net_amount), 2) AS revenue,
                 ROUND(SUM(l.quantity * l.unit_cost), 2) AS cost_of_goods
          FROM invoices i JOIN invoice_lines l ON l.invoice_id = i.id
          WHERE i.status != 'CREDITED' AND (?1 IS NULL OR i.issued_on >= ?1) AND (?2 IS NULL OR i.issued_on < ?2)

@@ -58,3 +58,7 @@ export const toKey = (id: string | number): number => {
   const n = typeof id === 'number' ? id : Number(id);
   return Number.isSafeInteger(n) ? n : -1;
 };
+
+/** A list argument such as `first`: the default when absent, never negative, never above the cap. */
+export const pageSize = (requested: number | null | undefined, fallback: number, max: number): number =>
+  Math.max(0, Math.min(requested ?? fallback, max));

@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { loaderByKey, loaderOfLists, loaderPerArguments, toKey } from '../kit/batch-loaders.js';
+import { loaderByKey, loaderOfLists, loaderPerArguments, pageSize, toKey } from '../kit/batch-loaders.js';
 import { defineDomain } from '../kit/domain.js';
 import {
   MIGRATION,
@@ -26,7 +26,6 @@ const loaders = (repo: MarketingRepository) => ({
 });
 
 type Context = { repo: MarketingRepository; loaders: ReturnType<typeof loaders> };
-const clamp = (n: number | undefined, fallback: number, max: number) => Math.max(0, Math.min(n ?? fallback, max));
 
 export default defineDomain({
   name: 'marketing',
@@ -43,7 +42,7 @@ export default defineDomain({
       segments: (_: unknown, __: unknown, ctx: Context) => ctx.repo.segments(),
       campaign: (_: unknown, { id }: { id: string }, ctx: Context) => ctx.loaders.campaign.load(toKey(id)),
       campaigns: (_: unknown, args: { first?: number; activeOn?: string }, ctx: Context) =>
-        ctx.repo.campaigns({ first: clamp(args.first, 20, 500), activeOn: args.activeOn ?? null }),
+        ctx.repo.campaigns({ first: pageSize(args.first, 20, 500), activeOn: args.activeOn ?? null }),
     },
     Segment: {
       customerCount: (s: SegmentRecord) => s.customer_count,
@@ -54,7 +53,7 @@ export default defineDomain({
       responseRate: (c: CampaignRecord) => c.response_rate,
       segment: (c: CampaignRecord, _: unknown, ctx: Context) => ctx.loaders.segment.load(c.segment_id),
       responses: (c: CampaignRecord, args: { first?: number }, ctx: Context) =>
-        ctx.loaders.responsesOfCampaign(clamp(args.first, 20, 500)).load(c.id),
+        ctx.loaders.responsesOfCampaign(pageSize(args.first, 20, 500)).load(c.id),
     },
     CampaignResponse: {
       campaign: (r: ResponseRecord, _: unknown, ctx: Context) => ctx.loaders.campaign.load(r.campaign_id),
@@ -75,7 +74,7 @@ export default defineDomain({
       },
       consent: (c: { id: string }, _: unknown, ctx: Context) => ctx.loaders.consent.load(toKey(c.id)),
       campaignResponses: (c: { id: string }, args: { first?: number }, ctx: Context) =>
-        ctx.loaders.responsesOfCustomer(clamp(args.first, 10, 100)).load(toKey(c.id)),
+        ctx.loaders.responsesOfCustomer(pageSize(args.first, 10, 100)).load(toKey(c.id)),
     },
   },
 });

@@ -1,11 +1,11 @@
 import { fileURLToPath } from 'node:url';
-import { loaderByKey, loaderOfLists, loaderPerArguments, toKey } from '../kit/batch-loaders.js';
+import { loaderByKey, loaderOfLists, loaderPerArguments, pageSize, toKey } from '../kit/batch-loaders.js';
 import { defineDomain } from '../kit/domain.js';
 import { MIGRATION, sqliteProductsRepository, type CategoryRecord, type ProductRecord, type ProductsRepository } from './repository.js';
 import { seedProducts } from './seed.js';
 
 const MAX_PAGE = 500;
-const page = (first: number | undefined) => Math.max(0, Math.min(first ?? 20, MAX_PAGE));
+const page = (first: number | undefined) => pageSize(first, 20, MAX_PAGE);
 
 const loaders = (repo: ProductsRepository) => ({
   product: loaderByKey((ids: readonly number[]) => repo.byIds(ids), (p) => p.id),

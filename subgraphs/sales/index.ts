@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { loaderByKey, loaderOfLists, loaderPerArguments, toKey } from '../kit/batch-loaders.js';
+import { loaderByKey, loaderOfLists, loaderPerArguments, pageSize, toKey } from '../kit/batch-loaders.js';
 import { defineDomain } from '../kit/domain.js';
 import type { ForwardedIdentity } from '../kit/forwarded-identity.js';
 import { visibleRegion } from '../kit/row-level.js';
@@ -21,7 +21,6 @@ const loaders = (repo: SalesRepository, identity: ForwardedIdentity) => ({
 });
 
 type Context = { repo: SalesRepository; loaders: ReturnType<typeof loaders> };
-const clamp = (n: number | undefined, fallback: number, max: number) => Math.max(0, Math.min(n ?? fallback, max));
 
 export default defineDomain({
   name: 'sales',
@@ -65,7 +64,7 @@ export default defineDomain({
       // Sales does not own customers: a reference is just the key, no lookup needed.
       __resolveReference: (ref: { id: string }) => ({ id: ref.id }),
       orders: (c: { id: string }, args: { first?: number }, ctx: Context) =>
-        ctx.loaders.recentOrders(clamp(args.first, 10, 100)).load(toKey(c.id)),
+        ctx.loaders.recentOrders(pageSize(args.first, 10, 100)).load(toKey(c.id)),
       orderCount: async (c: { id: string }, _: unknown, ctx: Context) =>
         (await ctx.loaders.customerSales.load(toKey(c.id)))?.order_count ?? 0,
       lifetimeValue: async (c: { id: string }, _: unknown, ctx: Context) =>
@@ -74,7 +73,7 @@ export default defineDomain({
     Product: {
       __resolveReference: (ref: { id: string }) => ({ id: ref.id }),
       salesTrend: (p: { id: string }, args: { period?: Period; last?: number }, ctx: Context) =>
-        ctx.loaders.productTrend({ period: args.period ?? 'MONTH', last: clamp(args.last, 12, 120) }).load(toKey(p.id)),
+        ctx.loaders.productTrend({ period: args.period ?? 'MONTH', last: pageSize(args.last, 12, 120) }).load(toKey(p.id)),
       unitsSold: async (p: { id: string }, _: unknown, ctx: Context) =>
         (await ctx.loaders.unitsSold.load(toKey(p.id)))?.units ?? 0,
     },

@@ -1,3 +1,4 @@
+import { periodBucket, type Period } from '../kit/calendar-periods.js';
 import { inList, type SqlDatabase } from '../kit/sql-database.js';
 
 export interface OrderRecord {
@@ -31,7 +32,7 @@ export interface TrendPointRecord {
   units: number;
   revenue: number;
 }
-export type Period = 'DAY' | 'WEEK' | 'MONTH' | 'QUARTER' | 'YEAR';
+export type { Period };
 export interface TrendFilter {
   period: Period;
   from: string | null;
@@ -95,10 +96,11 @@ export const MIGRATION = `
 
 /** Rebuilds the per-product aggregates from orders and lines (at seed time, or after loading orders). */
 export function refreshProductSales(db: SqlDatabase): void {
-  for (const [table, column, bucket] of [
-    ['product_sales_daily', 'day', 'substr(o.placed_at, 1, 10)'],
-    ['product_sales_monthly', 'month', 'substr(o.placed_at, 1, 7)'],
+  for (const [table, column, period] of [
+    ['product_sales_daily', 'day', 'DAY'],
+    ['product_sales_monthly', 'month', 'MONTH'],
   ] as const) {
+    const bucket = periodBucket(period, 'o.placed_at');
     db.exec(`DELETE FROM ${table}`);
     db.exec(
       `INSERT INTO ${table} (product_id, ${column}, orders, units, revenue)
@@ -109,23 +111,9 @@ export function refreshProductSales(db: SqlDatabase): void {
   }
 }
 
-/** Where each period's per-product buckets come from: the smallest materialised grain that is exact. */
-const PRODUCT_PERIOD: Record<Period, { table: string; bucket: string }> = {
-  DAY: { table: 'product_sales_daily', bucket: 'day' },
-  WEEK: { table: 'product_sales_daily', bucket: "strftime('%Y-W%W', day)" },
-  MONTH: { table: 'product_sales_monthly', bucket: 'month' },
-  QUARTER: { table: 'product_sales_monthly', bucket: "substr(month, 1, 4) || '-Q' || ((CAST(substr(month, 6, 2) AS INTEGER) + 2) / 3)" },
-  YEAR: { table: 'product_sales_monthly', bucket: 'substr(month, 1, 4)' },
-};
-
-/** SQL for each calendar bucket of ISO-8601 timestamps. Fixed strings: never user input. */
-const PERIOD_SQL: Record<Period, string> = {
-  DAY: 'substr(o.placed_at, 1, 10)',
-  WEEK: "strftime('%Y-W%W', o.placed_at)",
-  MONTH: 'substr(o.placed_at, 1, 7)',
-  QUARTER: "substr(o.placed_at, 1, 4) || '-Q' || ((CAST(substr(o.placed_at, 6, 2) AS INTEGER) + 2) / 3)",
-  YEAR: 'substr(o.placed_at, 1, 4)',
-};
+/** Per-product buckets come from the smallest materialised grain that is exact for the period. */
+const productSource = (period: Period) =>
+  period === 'DAY' || period === 'WEEK' ? { table: 'product_sales_daily', column: 'day' } : { table: 'product_sales_monthly', column: 'month' };
 
 export function sqliteSalesRepository(db: SqlDatabase): SalesRepository {
   return {
@@ -168,11 +156,11 @@ export function sqliteSalesRepository(db: SqlDatabase): SalesRepository {
       );
     },
     async productTrends(productIds, period, last) {
-      const { table, bucket } = PRODUCT_PERIOD[period];
+      const { table, column } = productSource(period);
       return db.all(
         `SELECT product_id, period, NULL AS region, orders, units, revenue FROM (
            SELECT *, ROW_NUMBER() OVER (PARTITION BY product_id ORDER BY period DESC) AS rank FROM (
-             SELECT product_id, ${bucket} AS period, SUM(orders) AS orders, SUM(units) AS units, ROUND(SUM(revenue), 2) AS revenue
+             SELECT product_id, ${periodBucket(period, column)} AS period, SUM(orders) AS orders, SUM(units) AS units, ROUND(SUM(revenue), 2) AS revenue
              FROM ${table} WHERE product_id IN (SELECT value FROM json_each(?))
              GROUP BY product_id, period))
          WHERE rank <= ? ORDER BY product_id, period`,
@@ -183,7 +171,7 @@ export function sqliteSalesRepository(db: SqlDatabase): SalesRepository {
     async trends({ period, from, to, region, productId, groupByRegion }) {
       const regionColumn = groupByRegion ? 'o.region' : 'NULL';
       return db.all(
-        `SELECT ${PERIOD_SQL[period]} AS period, ${regionColumn} AS region, COUNT(DISTINCT o.id) AS orders,
+        `SELECT ${periodBucket(period, 'o.placed_at')} AS period, ${regionColumn} AS region, COUNT(DISTINCT o.id) AS orders,
                 SUM(l.quantity) AS units, ROUND(SUM(l.amount), 2) AS revenue
          FROM orders o JOIN order_lines l ON l.order_id = o.id
          WHERE o.status != 'CANCELLED'

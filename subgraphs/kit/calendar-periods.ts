@@ -1,0 +1,22 @@
+/** Calendar granularity of the mesh's time series (the `Period` enum of the sales and finance schemas). */
+export type Period = 'DAY' | 'WEEK' | 'MONTH' | 'QUARTER' | 'YEAR';
+
+/**
+ * SQL for a period's bucket label (2025-03-14, 2025-W10, 2025-03, 2025-Q1, 2025) over a column
+ * holding an ISO-8601 date or timestamp, or a `YYYY-MM` month at MONTH grain and coarser.
+ * Built from fixed strings and a column name from code: never user input.
+ */
+export function periodBucket(period: Period, column: string): string {
+  switch (period) {
+    case 'DAY':
+      return `substr(${column}, 1, 10)`;
+    case 'WEEK':
+      return `strftime('%Y-W%W', ${column})`;
+    case 'MONTH':
+      return `substr(${column}, 1, 7)`;
+    case 'QUARTER':
+      return `substr(${column}, 1, 4) || '-Q' || ((CAST(substr(${column}, 6, 2) AS INTEGER) + 2) / 3)`;
+    case 'YEAR':
+      return `substr(${column}, 1, 4)`;
+  }
+}

@@ -2,9 +2,9 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parse } from 'graphql';
 import { describe, expect, it } from 'vitest';
-import { declaredFields } from '../subgraphs/kit/data-products/classification.js';
-import { DescriptorError, DESCRIPTOR_FILE, loadDescriptorFile, outputFields, parseDescriptors } from '../subgraphs/kit/data-products/descriptor.js';
-import { checkDescriptorsAgainstSchema } from '../subgraphs/kit/data-products/schema-check.js';
+import { declaredFields } from '../subgraphs/mesh/data-products/classification.js';
+import { DescriptorError, DESCRIPTOR_FILE, loadDescriptorFile, outputFields, parseDescriptors } from '../subgraphs/mesh/data-products/descriptor.js';
+import { checkDescriptorsAgainstSchema } from '../subgraphs/mesh/data-products/schema-check.js';
 import { DOMAINS } from '../subgraphs/registry.js';
 import { replaceOnce, startVariantMesh } from './helpers/data-products.js';
 

@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { InflightDedup } from '../gateway/server/inflight-dedup.js';
-import type { GraphQLHttpResult } from '../subgraphs/kit/apollo-http.js';
+import type { GraphQLHttpResult } from '../subgraphs/mesh/http.js';
 
 /** Inbound sharing of identical in-flight requests, and the governed limits on who may share. */
 const req = (headers: Record<string, string> = {}) => ({ method: 'POST', headers }) as unknown as IncomingMessage;

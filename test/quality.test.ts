@@ -2,7 +2,7 @@ import Database from 'better-sqlite3';
 import { rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { DESCRIPTOR_FILE, loadDescriptorFile, parseDescriptors, qualityRules } from '../subgraphs/kit/data-products/descriptor.js';
+import { DESCRIPTOR_FILE, loadDescriptorFile, parseDescriptors, qualityRules } from '../subgraphs/mesh/data-products/descriptor.js';
 import { runQuality, SYNTHETIC_AS_OF } from '../subgraphs/kit/data-products/quality.js';
 import { DEFAULT_SEED } from '../subgraphs/kit/deterministic-random.js';
 import { startSubgraph, type RunningSubgraph } from '../subgraphs/kit/subgraph-server.js';

@@ -2,7 +2,7 @@ import { Environment } from '@marcbachmann/cel-js';
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError } from '../config/config-error.js';
-import { createLogger } from '../../subgraphs/kit/logger.js';
+import { createLogger } from '../../subgraphs/mesh/logger.js';
 
 /** What a policy expression sees. */
 export interface PolicyInput {

@@ -11,8 +11,8 @@ import {
 } from 'graphql';
 import { and, describeRequirement, isEmpty, NO_REQUIREMENT, type Requirement } from '../authorization/requirement.js';
 import { SecurityIndex } from '../authorization/security-index.js';
-import { declaredFields, type FieldClassification } from '../../subgraphs/kit/data-products/classification.js';
-import { outputFields, slaOf, sunsetOf, type DataProduct, type SlaProperty } from '../../subgraphs/kit/data-products/descriptor.js';
+import { declaredFields, type FieldClassification } from '../../subgraphs/mesh/data-products/classification.js';
+import { outputFields, slaOf, sunsetOf, type DataProduct, type SlaProperty } from '../../subgraphs/mesh/data-products/descriptor.js';
 import { verdict, type QualityReport } from '../../subgraphs/kit/data-products/quality.js';
 import type { DataProductsDocument } from '../../subgraphs/kit/data-products/service.js';
 

@@ -1,5 +1,5 @@
 import type { DataProductsDocument } from '../../subgraphs/kit/data-products/service.js';
-import { IDENTITY_HEADER } from '../../subgraphs/kit/forwarded-identity.js';
+import { IDENTITY_HEADER } from '../../subgraphs/mesh/identity.js';
 import type { SourceStatus } from './catalog-model.js';
 
 export interface CatalogSourceOptions {

@@ -9,7 +9,7 @@ import Database from 'better-sqlite3';
 import { existsSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
-import { DescriptorError, DESCRIPTOR_FILE, loadDescriptorFile } from '../../subgraphs/kit/data-products/descriptor.js';
+import { DescriptorError, DESCRIPTOR_FILE, loadDescriptorFile } from '../../subgraphs/mesh/data-products/descriptor.js';
 import { AsOfError, asOfFrom, runQuality, SYNTHETIC_AS_OF, type QualityReport, type QualityResult } from '../../subgraphs/kit/data-products/quality.js';
 import { SettingsError, subgraphSettings } from '../../subgraphs/kit/settings.js';
 import { DOMAINS } from '../../subgraphs/registry.js';

@@ -5,7 +5,7 @@ import { relative } from 'node:path';
 import { GraphQLError, parse, type DocumentNode } from 'graphql';
 import { ConfigError } from '../config/config-error.js';
 import type { SupergraphConfig } from '../config/supergraph-config.js';
-import { ANONYMOUS_IDENTITY, IDENTITY_HEADER, IdentitySigner, signingKeyFromEnv } from '../../subgraphs/kit/forwarded-identity.js';
+import { ANONYMOUS_IDENTITY, IDENTITY_HEADER, IdentitySigner, signingKeyFromEnv } from '../../subgraphs/mesh/identity.js';
 
 /**
  * Composition of the subgraphs listed in supergraph.yaml, in-process with @apollo/composition

@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { signingKeyFromEnv } from '../../subgraphs/kit/forwarded-identity.js';
+import { signingKeyFromEnv } from '../../subgraphs/mesh/identity.js';
 import type { JwtSettings } from '../authentication/jwt-authenticator.js';
 import { ConfigError } from './config-error.js';
 

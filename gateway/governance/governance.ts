@@ -3,7 +3,7 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isMap, isScalar, parseDocument } from 'yaml';
 import type { DocumentNode } from 'graphql';
-import { DescriptorError, DESCRIPTOR_FILE, loadDescriptorFile, type DataProduct } from '../../subgraphs/kit/data-products/descriptor.js';
+import { DescriptorError, DESCRIPTOR_FILE, loadDescriptorFile, type DataProduct } from '../../subgraphs/mesh/data-products/descriptor.js';
 import { ConfigError } from '../config/config-error.js';
 import type { SupergraphConfig } from '../config/supergraph-config.js';
 import { withMeshIdentity } from '../composition/compose-supergraph.js';

@@ -1,8 +1,8 @@
 import { getNamedType, isEnumType, isInterfaceType, isObjectType, isUnionType, type GraphQLNamedType } from 'graphql';
 import { isEmpty } from '../authorization/requirement.js';
 import { SupergraphFacts } from '../catalog/catalog-model.js';
-import { outputFields, slaOf, sunsetOf, type DataProduct } from '../../subgraphs/kit/data-products/descriptor.js';
-import { checkDescriptorsAgainstSchema } from '../../subgraphs/kit/data-products/schema-check.js';
+import { outputFields, slaOf, sunsetOf, type DataProduct } from '../../subgraphs/mesh/data-products/descriptor.js';
+import { checkDescriptorsAgainstSchema } from '../../subgraphs/mesh/data-products/schema-check.js';
 import type { DocumentNode } from 'graphql';
 
 /**

@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import type { GraphQLHttpResult } from '../../subgraphs/kit/apollo-http.js';
+import type { GraphQLHttpResult } from '../../subgraphs/mesh/http.js';
 
 /**
  * Identical requests that arrive while one is already executing share its result, as Hive

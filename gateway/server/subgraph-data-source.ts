@@ -2,7 +2,7 @@ import type { GraphQLDataSource, GraphQLDataSourceProcessOptions } from '@apollo
 import type { GatewayGraphQLResponse } from '@apollo/server-gateway-interface';
 import { GraphQLError } from 'graphql';
 import { Agent, request } from 'undici';
-import { IDENTITY_HEADER } from '../../subgraphs/kit/forwarded-identity.js';
+import { IDENTITY_HEADER } from '../../subgraphs/mesh/identity.js';
 import type { GatewayContext } from './gateway-context.js';
 
 /**

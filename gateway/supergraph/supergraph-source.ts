@@ -3,7 +3,7 @@ import { ConfigError } from '../config/config-error.js';
 import { loadSupergraphConfig } from '../config/supergraph-config.js';
 import { CompositionFailed, composeSubgraphs, formatCompositionMessage, loadSubgraphSchemas } from '../composition/compose-supergraph.js';
 import { formatViolation, governanceInput, runGovernance } from '../governance/governance.js';
-import { createLogger } from '../../subgraphs/kit/logger.js';
+import { createLogger } from '../../subgraphs/mesh/logger.js';
 import { subgraphsOfSupergraph } from './supergraph-info.js';
 
 export interface LoadedSupergraph {

@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { loaderByKey, pageSize, toKey } from '../kit/batch-loaders.js';
 import { defineDomain } from '../kit/domain.js';
-import type { ForwardedIdentity } from '../kit/forwarded-identity.js';
+import type { ForwardedIdentity } from '../mesh/identity.js';
 import { visibleRegion } from '../kit/row-level.js';
 import { MIGRATION, sqliteCustomersRepository, type CustomerRecord, type CustomersRepository } from './repository.js';
 import { seedCustomers } from './seed.js';

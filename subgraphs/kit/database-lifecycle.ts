@@ -1,6 +1,6 @@
 import { existsSync, rmSync } from 'node:fs';
 import type { Domain, SeedOptions } from './domain.js';
-import type { Logger } from './logger.js';
+import type { Logger } from '../mesh/logger.js';
 import { SqlDatabase } from './sql-database.js';
 
 interface MeshMeta {

@@ -1,5 +1,5 @@
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
-import type { ForwardedIdentity } from './forwarded-identity.js';
+import type { ForwardedIdentity } from '../mesh/identity.js';
 import type { SqlDatabase } from './sql-database.js';
 
 /** What seeding needs to know: how big, and which random stream. */

@@ -1,4 +1,4 @@
-import type { ForwardedIdentity } from './forwarded-identity.js';
+import type { ForwardedIdentity } from '../mesh/identity.js';
 
 /** Matches no row's region: what a malformed `region` claim is restricted to. */
 export const NO_REGION = '\u0000no-region';

@@ -5,11 +5,11 @@ import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parse } from 'graphql';
-import { executeGraphQL, HttpError, readBody, sendGraphQLError, sendJson } from './apollo-http.js';
+import { executeGraphQL, HttpError, readBody, sendGraphQLError, sendJson } from '../mesh/http.js';
 import { openDomainDatabase } from './database-lifecycle.js';
 import type { Domain, SeedOptions, SubgraphContext } from './domain.js';
-import { IdentityError, IdentityVerifier, IDENTITY_HEADER, signingKeyFromEnv, type ForwardedIdentity } from './forwarded-identity.js';
-import { createLogger } from './logger.js';
+import { IdentityError, IdentityVerifier, IDENTITY_HEADER, signingKeyFromEnv, type ForwardedIdentity } from '../mesh/identity.js';
+import { createLogger } from '../mesh/logger.js';
 import type { SqlDatabase } from './sql-database.js';
 import { startDataProducts, type DataProductsOptions, type DataProductsService } from './data-products/service.js';
 

@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { loaderByKey, loaderOfLists, loaderPerArguments, pageSize, toKey } from '../kit/batch-loaders.js';
 import { defineDomain } from '../kit/domain.js';
-import type { ForwardedIdentity } from '../kit/forwarded-identity.js';
+import type { ForwardedIdentity } from '../mesh/identity.js';
 import { visibleRegion } from '../kit/row-level.js';
 import { MIGRATION, sqliteSalesRepository, type OrderLineRecord, type OrderRecord, type Period, type SalesRepository } from './repository.js';
 import { seedSales } from './seed.js';

@@ -9,7 +9,7 @@ import { parse } from 'graphql';
 import { composeSubgraphs } from '../../gateway/composition/compose-supergraph.js';
 import type { AuthorizationMode } from '../../gateway/config/gateway-config.js';
 import { startGateway, type RunningGateway } from '../../gateway/server/gateway-server.js';
-import { executeGraphQL, readBody } from '../../subgraphs/kit/apollo-http.js';
+import { executeGraphQL, readBody } from '../../subgraphs/mesh/http.js';
 import { postGraphQL, testConfig } from '../helpers/mesh.js';
 
 /**

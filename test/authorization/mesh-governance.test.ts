@@ -2,7 +2,7 @@ import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../gateway/config/config-error.js';
 import { startGateway } from '../../gateway/server/gateway-server.js';
-import { IDENTITY_HEADER } from '../../subgraphs/kit/forwarded-identity.js';
+import { IDENTITY_HEADER } from '../../subgraphs/mesh/identity.js';
 import { fullAccess, startMesh, testConfig, token, type TestMesh } from '../helpers/mesh.js';
 import { writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';

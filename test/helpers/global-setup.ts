@@ -5,7 +5,7 @@ import type { TestProject } from 'vitest/node';
 import { DOMAINS } from '../../subgraphs/registry.js';
 import { openDomainDatabase } from '../../subgraphs/kit/database-lifecycle.js';
 import { DEFAULT_SEED } from '../../subgraphs/kit/deterministic-random.js';
-import { createLogger } from '../../subgraphs/kit/logger.js';
+import { createLogger } from '../../subgraphs/mesh/logger.js';
 
 /**
  * Seeds every domain's database once per run (default scale, default seed), so test files can

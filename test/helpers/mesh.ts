@@ -6,7 +6,7 @@ import { loadSupergraphConfig } from '../../gateway/config/supergraph-config.js'
 import { mintToken } from '../../gateway/authentication/mint-token.js';
 import { DEFAULT_POLICIES_FILE, DEV_JWT_SECRET, type GatewayConfig } from '../../gateway/config/gateway-config.js';
 import { startGateway, type GatewayOptions, type RunningGateway } from '../../gateway/server/gateway-server.js';
-import { DEV_SIGNING_KEY } from '../../subgraphs/kit/forwarded-identity.js';
+import { DEV_SIGNING_KEY } from '../../subgraphs/mesh/identity.js';
 import { DOMAINS } from '../../subgraphs/registry.js';
 import { DEFAULT_SEED } from '../../subgraphs/kit/deterministic-random.js';
 import { startSubgraph, type RunningSubgraph } from '../../subgraphs/kit/subgraph-server.js';

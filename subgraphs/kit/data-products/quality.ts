@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import { DATA_END } from '../deterministic-random.js';
-import { qualityRules, slaOf, TIME_UNITS, type Comparator, type DataProduct, type QualityRule, type Severity, type TimeUnit } from './descriptor.js';
+import { qualityRules, slaOf, TIME_UNITS, type Comparator, type DataProduct, type QualityRule, type Severity, type TimeUnit } from '../../mesh/data-products/descriptor.js';
 
 /**
  * Runs a product's quality rules as SQL against its domain's database: one statement per rule,

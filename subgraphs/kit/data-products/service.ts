@@ -1,10 +1,10 @@
 import Database from 'better-sqlite3';
 import type { DocumentNode } from 'graphql';
 import { dirname, join } from 'node:path';
-import type { Logger } from '../logger.js';
-import { DESCRIPTOR_FILE, loadDescriptorFile, type DataProduct } from './descriptor.js';
+import type { Logger } from '../../mesh/logger.js';
+import { DESCRIPTOR_FILE, loadDescriptorFile, type DataProduct } from '../../mesh/data-products/descriptor.js';
 import { asOfFrom, runQuality, runQualityInSteps, verdict, type QualityReport } from './quality.js';
-import { checkDescriptorsAgainstSchema, formatContradiction } from './schema-check.js';
+import { checkDescriptorsAgainstSchema, formatContradiction } from '../../mesh/data-products/schema-check.js';
 
 /** What a subgraph serves at `GET /data-products`: the gateway's catalog is built from it. */
 export interface DataProductsDocument {

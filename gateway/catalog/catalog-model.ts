@@ -13,8 +13,8 @@ import { and, describeRequirement, isEmpty, NO_REQUIREMENT, type Requirement } f
 import { SecurityIndex } from '../authorization/security-index.js';
 import { declaredFields, type FieldClassification } from '../../subgraphs/mesh/data-products/classification.js';
 import { outputFields, slaOf, sunsetOf, type DataProduct, type SlaProperty } from '../../subgraphs/mesh/data-products/descriptor.js';
-import { verdict, type QualityReport } from '../../subgraphs/kit/data-products/quality.js';
-import type { DataProductsDocument } from '../../subgraphs/kit/data-products/service.js';
+import { verdict, type QualityReport } from '../../subgraphs/mesh/data-products/quality-report.js';
+import type { DataProductsDocument } from '../../subgraphs/mesh/data-products/protocol.js';
 
 /**
  * What the gateway knows about a supergraph that the catalog needs, computed once per supergraph:

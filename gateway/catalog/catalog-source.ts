@@ -1,4 +1,4 @@
-import type { DataProductsDocument } from '../../subgraphs/kit/data-products/service.js';
+import { endpointOf, type DataProductsDocument } from '../../subgraphs/mesh/data-products/protocol.js';
 import { IDENTITY_HEADER } from '../../subgraphs/mesh/identity.js';
 import type { SourceStatus } from './catalog-model.js';
 
@@ -116,14 +116,5 @@ export class CatalogSource {
       this.status.set(subgraph.name, { ...previous, reachable: false, error: reason });
       return previous.reachable === true;
     }
-  }
-}
-
-/** `http://host:4003/graphql` → `http://host:4003/data-products` (relative, so a path prefix is kept). */
-export function endpointOf(routingUrl: string): string {
-  try {
-    return new URL('data-products', routingUrl).toString();
-  } catch {
-    return routingUrl;
   }
 }

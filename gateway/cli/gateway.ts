@@ -4,7 +4,7 @@
  * `--supergraph` takes a composed SDL file (from any tool) or a supergraph.yaml to compose at start.
  */
 import { parseArgs } from 'node:util';
-import { parseNumber } from '../../subgraphs/kit/settings.js';
+import { parseNumber } from '../../subgraphs/mesh/numbers.js';
 import { startGateway } from '../server/gateway-server.js';
 import { loadSupergraph } from '../supergraph/supergraph-source.js';
 import { runCli } from './run-cli.js';

@@ -7,7 +7,7 @@ import { DescriptorError, DESCRIPTOR_FILE, loadDescriptorFile, type DataProduct 
 import { ConfigError } from '../config/config-error.js';
 import type { SupergraphConfig } from '../config/supergraph-config.js';
 import { withMeshIdentity } from '../composition/compose-supergraph.js';
-import { endpointOf } from '../catalog/catalog-source.js';
+import { endpointOf } from '../../subgraphs/mesh/data-products/protocol.js';
 import { GovernanceContext, RULES, type Finding, type GovernanceInput, type GovernedSubgraph, type RuleSeverity } from './rules.js';
 
 export const DEFAULT_RULES_FILE = fileURLToPath(new URL('./rules.yaml', import.meta.url));

@@ -3,7 +3,8 @@
  */
 import { parseArgs } from 'node:util';
 import { domainByName } from '../registry.js';
-import { SettingsError, subgraphSettings } from './settings.js';
+import { SettingsError } from '../mesh/numbers.js';
+import { subgraphSettings } from './settings.js';
 import { startSubgraph } from './subgraph-server.js';
 
 async function main() {

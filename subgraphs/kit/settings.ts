@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { parseNumber } from '../mesh/numbers.js';
 import { DEFAULT_SEED } from './deterministic-random.js';
 import type { Domain } from './domain.js';
 
@@ -21,16 +22,6 @@ export interface SettingsInput {
   dataDir?: string;
   scale?: string;
   seed?: string;
-}
-
-export class SettingsError extends Error {}
-
-export function parseNumber(value: string, name: string, { integer = false, min = 0 } = {}): number {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n < min || (integer && !Number.isInteger(n))) {
-    throw new SettingsError(`${name} must be ${integer ? 'an integer' : 'a number'} >= ${min}, got "${value}"`);
-  }
-  return n;
 }
 
 export function subgraphSettings(domain: Domain, input: SettingsInput = {}, env = process.env): SubgraphSettings {

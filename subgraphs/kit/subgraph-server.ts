@@ -12,6 +12,7 @@ import { IdentityError, IdentityVerifier, IDENTITY_HEADER, signingKeyFromEnv, ty
 import { createLogger } from '../mesh/logger.js';
 import type { SqlDatabase } from './sql-database.js';
 import { startDataProducts, type DataProductsOptions, type DataProductsService } from './data-products/service.js';
+import { DATA_PRODUCTS_PATH } from '../mesh/data-products/protocol.js';
 
 export interface SubgraphOptions extends SeedOptions {
   /** 0 picks a free port (tests). */
@@ -82,14 +83,14 @@ export async function startSubgraph(domain: Domain, options: SubgraphOptions): P
       );
       return;
     }
-    if (path !== '/graphql' && path !== '/' && path !== '/data-products') throw new HttpError(404, 'NOT_FOUND', `No route for ${path}`);
+    if (path !== '/graphql' && path !== '/' && path !== DATA_PRODUCTS_PATH) throw new HttpError(404, 'NOT_FOUND', `No route for ${path}`);
     // No signed identity, no data: the gateway is the only way in.
     const identity: ForwardedIdentity = await verifier.verify(req.headers[IDENTITY_HEADER]).catch((error: unknown) => {
       if (error instanceof IdentityError) throw new HttpError(401, error.code, error.message);
       throw error;
     });
     // The gateway's catalog reads descriptors and the latest quality results here.
-    if (path === '/data-products') return sendJson(res, 200, dataProducts.document());
+    if (path === DATA_PRODUCTS_PATH) return sendJson(res, 200, dataProducts.document());
     requests++;
     const bodyText = req.method === 'POST' ? await readBody(req) : undefined;
     if (options.onRequest && bodyText) {

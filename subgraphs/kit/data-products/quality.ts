@@ -1,67 +1,16 @@
 import type Database from 'better-sqlite3';
 import { DATA_END } from '../deterministic-random.js';
-import { qualityRules, slaOf, TIME_UNITS, type Comparator, type DataProduct, type QualityRule, type Severity, type TimeUnit } from '../../mesh/data-products/descriptor.js';
+import { qualityRules, slaOf, TIME_UNITS, type Comparator, type DataProduct, type QualityRule, type TimeUnit } from '../../mesh/data-products/descriptor.js';
+import type { FreshnessResult, QualityReport, QualityResult } from '../../mesh/data-products/quality-report.js';
 
 /**
  * Runs a product's quality rules as SQL against its domain's database: one statement per rule,
  * each returning one number that the rule's comparator judges. Library metrics (ODCS v3.1:
  * nullValues, duplicateValues, invalidValues, rowCount, plus our `freshness`) are compiled here;
  * `type: sql` rules bring their own SELECT. Statements run on a read-only connection and must be
- * read-only themselves, so a rule can measure data but never change it.
+ * read-only themselves, so a rule can measure data but never change it. The report it produces is
+ * the mesh's (subgraphs/mesh/data-products/quality-report.ts): the gateway's catalog reads it.
  */
-
-export type RuleStatus = 'passed' | 'failed' | 'error';
-
-export interface QualityResult {
-  product: string;
-  rule: string;
-  description: string | null;
-  /** Library metric, `sql`, or `freshness` for the SLA's own check. */
-  metric: string;
-  /** `Type.field` or `Type` the rule sits on. */
-  coordinate: string;
-  /** `table.column` or `table` (for a sql rule: its object's table, or the object). */
-  target: string;
-  severity: Severity;
-  dimension: string | null;
-  status: RuleStatus;
-  /** What was measured, in `unit`; null when the rule could not run or found nothing to measure. */
-  value: number | null;
-  unit: string;
-  /** The comparator in words, e.g. `= 0 rows`, `<= 2 d`. */
-  expectation: string;
-  /** Why it failed or could not run. */
-  message: string | null;
-  durationMs: number;
-}
-
-/** How old the product's newest record is, against its SLA's freshness target. */
-export interface FreshnessResult {
-  product: string;
-  element: string;
-  /** The newest value of the element column (as stored). */
-  lastUpdated: string | null;
-  ageSeconds: number | null;
-  targetSeconds: number;
-  withinSla: boolean | null;
-}
-
-export interface QualityReport {
-  /** The instant "now" for freshness checks. */
-  asOf: string;
-  checkedAt: string;
-  /** Time spent running the rules' SQL. */
-  durationMs: number;
-  results: QualityResult[];
-  freshness: FreshnessResult[];
-}
-
-/** Overall verdict of a set of results: a critical rule that failed (or could not run) fails it. */
-export function verdict(results: QualityResult[]): 'passed' | 'warning' | 'failed' {
-  if (results.some((r) => r.status !== 'passed' && r.severity === 'critical')) return 'failed';
-  if (results.some((r) => r.status !== 'passed' && r.severity === 'warning')) return 'warning';
-  return 'passed';
-}
 
 export class AsOfError extends Error {}
 

@@ -3,18 +3,10 @@ import type { DocumentNode } from 'graphql';
 import { dirname, join } from 'node:path';
 import type { Logger } from '../../mesh/logger.js';
 import { DESCRIPTOR_FILE, loadDescriptorFile, type DataProduct } from '../../mesh/data-products/descriptor.js';
-import { asOfFrom, runQuality, runQualityInSteps, verdict, type QualityReport } from './quality.js';
+import type { DataProductsDocument } from '../../mesh/data-products/protocol.js';
+import { verdict, type QualityReport } from '../../mesh/data-products/quality-report.js';
+import { asOfFrom, runQuality, runQualityInSteps } from './quality.js';
 import { checkDescriptorsAgainstSchema, formatContradiction } from '../../mesh/data-products/schema-check.js';
-
-/** What a subgraph serves at `GET /data-products`: the gateway's catalog is built from it. */
-export interface DataProductsDocument {
-  subgraph: string;
-  /** The descriptor file, relative to the subgraph's working directory (null when it has none). */
-  descriptorFile: string | null;
-  dataProducts: DataProduct[];
-  /** The latest quality run (null until the first one finished). */
-  quality: QualityReport | null;
-}
 
 export interface DataProductsOptions {
   /** The descriptor; default `data-products.yaml` beside the domain's schema. */

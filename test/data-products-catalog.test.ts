@@ -6,7 +6,9 @@ import { CATALOG_TYPE_DEFS } from '../gateway/catalog/catalog-schema.js';
 import { addSubgraphToSupergraph } from '../gateway/catalog/merge-supergraph.js';
 import { composeSubgraphs } from '../gateway/composition/compose-supergraph.js';
 import { startGateway } from '../gateway/server/gateway-server.js';
-import { DESCRIPTOR_FILE, loadDescriptorFile, outputFields, qualityRules, type DataProduct } from '../subgraphs/mesh/data-products/descriptor.js';
+import { outputFields, qualityRules } from '../subgraphs/mesh/data-products/accessors.js';
+import { DESCRIPTOR_FILE, type DataProduct } from '../subgraphs/mesh/data-products/descriptor.js';
+import { loadDescriptorFile } from '../subgraphs/mesh/data-products/descriptor-reader.js';
 import { DOMAINS } from '../subgraphs/registry.js';
 import { postGraphQL, startMesh, testConfig, type TestMesh } from './helpers/mesh.js';
 

@@ -1,7 +1,9 @@
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXAMPLE_QUERY } from '../gateway/explorer/example-query.js';
-import { DESCRIPTOR_FILE, loadDescriptorFile, outputFields } from '../subgraphs/mesh/data-products/descriptor.js';
+import { outputFields } from '../subgraphs/mesh/data-products/accessors.js';
+import { DESCRIPTOR_FILE } from '../subgraphs/mesh/data-products/descriptor.js';
+import { loadDescriptorFile } from '../subgraphs/mesh/data-products/descriptor-reader.js';
 import { DOMAINS } from '../subgraphs/registry.js';
 import { replaceOnce, startVariantMesh, type VariantMesh } from './helpers/data-products.js';
 import { fullAccess, startMesh, token, type TestMesh } from './helpers/mesh.js';

@@ -7,7 +7,7 @@ import { composeSubgraphs, loadSubgraphSchemas } from '../gateway/composition/co
 import { loadSupergraphConfig } from '../gateway/config/supergraph-config.js';
 import { formatViolation, governanceInput, loadRuleSeverities, runGovernance, type Violation } from '../gateway/governance/governance.js';
 import { RULES, type RuleSeverity } from '../gateway/governance/rules.js';
-import { parseDescriptors } from '../subgraphs/mesh/data-products/descriptor.js';
+import { parseDescriptors } from '../subgraphs/mesh/data-products/descriptor-reader.js';
 import { ROOT, runCli } from './helpers/cli.js';
 import { replaceOnce } from './helpers/data-products.js';
 

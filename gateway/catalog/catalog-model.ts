@@ -12,7 +12,8 @@ import {
 import { and, describeRequirement, isEmpty, NO_REQUIREMENT, type Requirement } from '../authorization/requirement.js';
 import { SecurityIndex } from '../authorization/security-index.js';
 import { declaredFields, type FieldClassification } from '../../subgraphs/mesh/data-products/classification.js';
-import { outputFields, slaOf, sunsetOf, type DataProduct, type SlaProperty } from '../../subgraphs/mesh/data-products/descriptor.js';
+import { outputFields, slaOf, sunsetOf } from '../../subgraphs/mesh/data-products/accessors.js';
+import type { DataProduct, SlaProperty } from '../../subgraphs/mesh/data-products/descriptor.js';
 import { verdict, type QualityReport } from '../../subgraphs/mesh/data-products/quality-report.js';
 import type { DataProductsDocument } from '../../subgraphs/mesh/data-products/protocol.js';
 

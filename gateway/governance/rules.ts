@@ -1,7 +1,8 @@
 import { getNamedType, isEnumType, isInterfaceType, isObjectType, isUnionType, type GraphQLNamedType } from 'graphql';
 import { isEmpty } from '../authorization/requirement.js';
 import { SupergraphFacts } from '../catalog/catalog-model.js';
-import { outputFields, slaOf, sunsetOf, type DataProduct } from '../../subgraphs/mesh/data-products/descriptor.js';
+import { outputFields, slaOf, sunsetOf } from '../../subgraphs/mesh/data-products/accessors.js';
+import type { DataProduct } from '../../subgraphs/mesh/data-products/descriptor.js';
 import { checkDescriptorsAgainstSchema } from '../../subgraphs/mesh/data-products/schema-check.js';
 import type { DocumentNode } from 'graphql';
 

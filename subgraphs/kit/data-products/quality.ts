@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import { DATA_END } from '../deterministic-random.js';
-import { qualityRules, slaOf, TIME_UNITS, type Comparator, type DataProduct, type QualityRule, type TimeUnit } from '../../mesh/data-products/descriptor.js';
+import { qualityRules, slaOf } from '../../mesh/data-products/accessors.js';
+import { TIME_UNITS, type Comparator, type DataProduct, type QualityRule, type TimeUnit } from '../../mesh/data-products/descriptor.js';
 import type { FreshnessResult, QualityReport, QualityResult } from '../../mesh/data-products/quality-report.js';
 
 /**

@@ -1,6 +1,7 @@
 import type { DocumentNode } from 'graphql';
 import { declaredFields, describeClassification } from './classification.js';
-import { outputFields, type DataProduct } from './descriptor.js';
+import { outputFields } from './accessors.js';
+import type { DataProduct } from './descriptor.js';
 
 /** A place where a descriptor and its subgraph's schema disagree. */
 export interface Contradiction {

@@ -32,7 +32,7 @@ export const BENCH_JWT_SECRET = 'bench-only-jwt-secret-0123456789abcdef012345678
 /** Key the gateway signs the forwarded identity with and the subgraphs verify (MESH_SIGNING_KEY). */
 export const BENCH_MESH_SIGNING_KEY = 'bench-only-mesh-signing-key-0123456789abcdef012345';
 
-/** Mirrors subgraphs/kit/forwarded-identity.ts (header name, issuer, audience). */
+/** Mirrors subgraphs/mesh/identity.ts (header name, issuer, audience). */
 export const IDENTITY_HEADER = 'x-mesh-identity';
 const IDENTITY_ISSUER = 'data-mesh-gateway';
 const IDENTITY_AUDIENCE = 'data-mesh-subgraphs';

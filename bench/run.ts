@@ -511,7 +511,7 @@ async function main() {
         const child = spawnChild(
           `subgraph ${name}`,
           process.execPath,
-          ['--import', 'tsx', join(ROOT, 'subgraphs/kit/cli.ts'), name, '--port', String(port), '--host', '127.0.0.1', '--db', join(s.dataDir, `${name}.db`), '--scale', String(s.scale)],
+          ['--import', 'tsx', join(ROOT, 'subgraphs/cli.ts'), name, '--port', String(port), '--host', '127.0.0.1', '--db', join(s.dataDir, `${name}.db`), '--scale', String(s.scale)],
           { env: { ...governanceEnv(), LOG_LEVEL: 'warn' }, logFile: join(logDir, `subgraph-${name}.log`), cwd: ROOT },
         );
         children.push(child);

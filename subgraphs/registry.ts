@@ -7,9 +7,3 @@ import type { Domain } from './kit/domain.js';
 
 /** Every domain of the mesh, in start order. Adding a domain = adding its folder and a line here. */
 export const DOMAINS: readonly Domain[] = [customers, products, sales, marketing, finance];
-
-export function domainByName(name: string): Domain {
-  const domain = DOMAINS.find((d) => d.name === name);
-  if (!domain) throw new Error(`Unknown subgraph "${name}". Known: ${DOMAINS.map((d) => d.name).join(', ')}`);
-  return domain;
-}

@@ -18,7 +18,7 @@ import { startGateway } from '../server/gateway-server.js';
 import { loadSupergraph } from '../supergraph/supergraph-source.js';
 import { runCli } from './run-cli.js';
 
-const SUBGRAPH_CLI = fileURLToPath(new URL('../../subgraphs/kit/cli.ts', import.meta.url));
+const SUBGRAPH_CLI = fileURLToPath(new URL('../../subgraphs/cli.ts', import.meta.url));
 
 runCli(async () => {
   const { values } = parseArgs({

@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
-import { GraphQLError, print, type DocumentNode } from 'graphql';
+import { GraphQLError, print } from 'graphql';
 import type { AuthorizationMode } from '../config/gateway-config.js';
+import type { PreparedOperation } from '../operation/operation-cache.js';
 import { OperationAnalysis, type FilterOutcome } from './operation-filter.js';
 import type { PolicyBook } from './policy-book.js';
 import { isSatisfied, type Grants } from './requirement.js';
-import { SecurityIndex } from './security-index.js';
+import type { SecurityIndex } from './security-index.js';
 
 /** What the authorizer needs to know about the caller. */
 export interface Caller {
@@ -21,35 +22,26 @@ export interface Decision {
   queryHash: string;
 }
 
+const ANALYSIS = Symbol('authorization analysis');
+
 /**
  * Field-level authorization with Apollo Router's semantics. Built once per supergraph; per request
  * it costs a cache lookup, a few set lookups and the policies the operation actually touches.
  */
 export class Authorizer {
-  readonly index: SecurityIndex;
-  private readonly analyses = new Map<string, OperationAnalysis>();
   private readonly hashes = new WeakMap<FilterOutcome, string>();
 
   constructor(
-    supergraphSdl: string,
+    readonly index: SecurityIndex,
     readonly mode: AuthorizationMode,
     readonly policies: PolicyBook,
   ) {
-    this.index = new SecurityIndex(supergraphSdl);
-    policies.assertDefines(this.index.policyNames);
+    policies.assertDefines(index.policyNames);
   }
 
-  decide(
-    request: { document: DocumentNode; queryHash: string; operationName: string | null | undefined; variables?: Record<string, unknown> },
-    caller: Caller,
-  ): Decision | null {
-    const key = `${request.queryHash}\u0000${request.operationName ?? ''}`;
-    let analysis = this.analyses.get(key);
-    if (!analysis) {
-      analysis = new OperationAnalysis(this.index, request.document, request.operationName);
-      if (this.analyses.size > 5_000) this.analyses.clear();
-      this.analyses.set(key, analysis);
-    }
+  /** The caller's decision for a prepared operation; null when it may read everything it asks for. */
+  decide(operation: PreparedOperation, request: { operationName: string | null | undefined; variables?: Record<string, unknown> }, caller: Caller): Decision | null {
+    const analysis = operation.derive(ANALYSIS, (shape) => new OperationAnalysis(this.index, shape));
     if (analysis.requirements.length === 0) return null;
 
     const decided = new Map<string, boolean>();
@@ -79,6 +71,9 @@ export class Authorizer {
     const errors = outcome.unauthorizedPaths.map(
       (path) => new GraphQLError('Unauthorized field or type', { path, extensions: { code: 'UNAUTHORIZED_FIELD_OR_TYPE' } }),
     );
+    if (outcome.truncated) {
+      errors.push(new GraphQLError('More unauthorized fields or types than are listed', { extensions: { code: 'UNAUTHORIZED_FIELD_OR_TYPE' } }));
+    }
     return { outcome, errors, queryHash };
   }
 }

@@ -1,4 +1,5 @@
 import type { ApolloGateway } from '@apollo/gateway';
+import type { ApolloServerPlugin } from '@apollo/server';
 import type {
   GatewayExecutor,
   GatewayGraphQLRequestContext,
@@ -7,9 +8,22 @@ import type {
   GatewaySchemaLoadOrUpdateCallback,
 } from '@apollo/server-gateway-interface';
 import { Kind, type OperationDefinitionNode } from 'graphql';
-import type { GatewayContext } from '../server/gateway-context.js';
-import type { Authorizer } from './authorizer.js';
+import type { PreparedOperation } from '../operation/operation-cache.js';
+import type { Authorizer, Caller, Decision } from './authorizer.js';
 import { applyNulls } from './response-nulls.js';
+
+/** What authorization reads from, and leaves on, the request's context. */
+export interface AuthorizationContext {
+  caller: Caller;
+  /** The operation, prepared by the gateway before execution (see gateway/operation). */
+  operation?: PreparedOperation;
+  /** This request's decision, for the layers after it (the catalog's lineage, logs). */
+  authorization?: Decision | null;
+  /** Coordinates the executed operation selects, when authorization removed some (the catalog's lineage). */
+  lineage?: ReadonlySet<string>;
+  /** Reject mode refused the operation: answered with 403. */
+  rejected?: boolean;
+}
 
 /**
  * ApolloGateway with our authorization in front of its query planner. Filtering happens on the
@@ -35,18 +49,17 @@ export class AuthorizingGateway implements GatewayInterface {
   }
 
   private async execute(rc: GatewayGraphQLRequestContext, executor: GatewayExecutor) {
-    const context = rc.context as unknown as GatewayContext;
-    const decision = this.authorizer.decide(
-      { document: rc.document, queryHash: rc.queryHash, operationName: rc.request.operationName, variables: rc.request.variables },
-      context.caller,
-    );
+    const context = rc.context as unknown as AuthorizationContext;
+    // No prepared operation: Apollo could not resolve one, and the gateway's executor says why.
+    if (!context.operation) return executor(rc);
+    const decision = this.authorizer.decide(context.operation, { operationName: rc.request.operationName, variables: rc.request.variables }, context.caller);
+    context.authorization = decision;
     if (!decision) return executor(rc);
     const { outcome, errors } = decision;
-    context.unauthorizedCount = errors.length;
 
     switch (this.authorizer.mode) {
       case 'reject':
-        // Nothing runs: any unauthorized field rejects the whole operation (HTTP 403, set by the server).
+        // Nothing runs: any unauthorized field rejects the whole operation (HTTP 403, see rejectedStatusPlugin).
         context.rejected = true;
         return { errors };
       case 'dry_run': {
@@ -55,11 +68,25 @@ export class AuthorizingGateway implements GatewayInterface {
         return { ...result, errors: [...errors, ...(result.errors ?? [])] };
       }
       default: {
-        if (outcome.empty) return { data: applyNulls({}, outcome), errors };
+        context.lineage = outcome.coordinates;
+        if (outcome.empty) return { data: applyNulls({}, outcome.plan), errors };
         const operation = outcome.document.definitions.find((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION)!;
         const result = await executor({ ...rc, document: outcome.document, queryHash: decision.queryHash, operation });
-        return { ...result, data: applyNulls(result.data, outcome), errors: [...errors, ...(result.errors ?? [])] };
+        return { ...result, data: applyNulls(result.data, outcome.plan), errors: [...errors, ...(result.errors ?? [])] };
       }
     }
   }
+}
+
+/** Reject mode's answer is HTTP 403 (forbidden), not 200 with errors. */
+export function rejectedStatusPlugin(): ApolloServerPlugin<AuthorizationContext> {
+  return {
+    async requestDidStart() {
+      return {
+        async willSendResponse({ contextValue, response }) {
+          if (contextValue.rejected) response.http.status = 403;
+        },
+      };
+    },
+  };
 }

@@ -1,49 +1,40 @@
 import {
-  getNamedType,
-  getNullableType,
   isAbstractType,
-  isListType,
-  isObjectType,
-  isInterfaceType,
   Kind,
   valueFromASTUntyped,
   visit,
   type DocumentNode,
   type FieldNode,
   type FragmentDefinitionNode,
-  type GraphQLCompositeType,
-  type GraphQLField,
   type GraphQLOutputType,
-  type InlineFragmentNode,
   type OperationDefinitionNode,
   type SelectionNode,
-  type SelectionSetNode,
   type ValueNode,
 } from 'graphql';
+import type { OperationShape, SetShape } from '../operation/operation-shape.js';
+import { possibleTypeNames, TypeSetInterner } from '../operation/type-sets.js';
 import { isEmpty, type Requirement } from './requirement.js';
+import { errorPaths, type ErrorEntry, type ErrorLevel } from './unauthorized-paths.js';
 import type { SecurityIndex } from './security-index.js';
 
-/** One step from an object to a field of it, as it appears in the response. */
-export interface Segment {
-  responseKey: string;
-  type: GraphQLOutputType;
-  /** Set when the field sits under a type condition narrower than its parent's type. */
-  onlyFor: ReadonlySet<string> | null;
+/**
+ * Where the filtered operation's response gets its `null`s, one object level at a time: a graph
+ * of levels shared like the operation's fragments, so it is as small as the document.
+ */
+export interface NullPlan {
+  readonly id: number;
+  readonly nulls: readonly NullEntry[];
+  /** The filter added `__typename` at this level (to evaluate type conditions): strip it, except on these types, whose client asked for it. */
+  readonly strip: ReadonlySet<string> | null;
 }
 
-/** Where the filtered operation's response must get a `null` (and its propagation). */
-export interface NullSite {
-  trail: readonly Segment[];
-}
-
-/** An object level where we added `__typename` to evaluate type conditions; removed afterwards. */
-export interface TypenameSite {
-  trail: readonly Segment[];
-  /**
-   * Types whose objects the client itself asked `__typename` of at this level, inside a type
-   * condition (`... on Book { __typename }`): their `__typename` is the client's and stays.
-   */
-  keep: ReadonlySet<string>;
+export interface NullEntry {
+  readonly responseKey: string;
+  readonly type: GraphQLOutputType;
+  /** Only objects of these types (the type conditions in force); null = every object. */
+  readonly onlyFor: ReadonlySet<string> | null;
+  /** null: the field was removed and becomes null here; else descend into its value. */
+  readonly next: NullPlan | null;
 }
 
 export interface FilterOutcome {
@@ -52,272 +43,345 @@ export interface FilterOutcome {
   changed: boolean;
   /** Paths of unauthorized fields and fragments (response keys, `@` for list items), one error each. */
   unauthorizedPaths: (string | number)[][];
-  nullSites: NullSite[];
-  typenameSites: TypenameSite[];
+  /** More than MAX_REPORTED_PATHS (unauthorized-paths.ts) paths were unauthorized: the rest are not listed. */
+  truncated: boolean;
+  /** Null placement for the response; null when nothing was removed. */
+  plan: NullPlan | null;
   /** Every root field was removed: nothing to execute. */
   empty: boolean;
+  /** Coordinates (`Type.field`) the executed operation selects: what the response can contain. */
+  coordinates: ReadonlySet<string>;
 }
 
 /**
- * The identity-independent part of an operation, computed once per (document, operation name):
- * fragments inlined, and the distinct requirements it touches. Deciding for a request is then a
- * handful of set lookups; the filtered document itself is cached per decision pattern.
+ * The identity-independent part of an operation, computed once per (document, operation name)
+ * over its shape (each selection set once, however often fragments are spread): the distinct
+ * requirements it touches. Deciding for a request is then a handful of set lookups; the filtered
+ * document itself is cached per decision pattern.
  */
 export class OperationAnalysis {
-  readonly operation: OperationDefinitionNode;
   readonly requirements: Requirement[] = [];
   /** Variables that @skip/@include depend on: their values are part of the decision key. */
-  readonly conditionVariables = new Set<string>();
+  readonly conditionVariables: string[] = [];
+  /** Per set id, per selection: the requirement's id, or -1 when there is none. */
+  readonly requirementIds: Int32Array[] = [];
   /**
    * Default values of the operation's variables. A variable the request leaves out takes its
    * default (GraphQL's coercion rules), so `@include(if: $e)` with `$e: Boolean = false` and no
    * `e` excludes the field: it must not be checked (nor reported, nor refused in reject mode).
    */
   private readonly defaults = new Map<string, unknown>();
-  private readonly requirementIds = new Map<Requirement, number>();
   private readonly outcomes = new Map<string, FilterOutcome>();
+  private unchanged: FilterOutcome | null = null;
 
   constructor(
     readonly index: SecurityIndex,
-    readonly original: DocumentNode,
-    operationName: string | null | undefined,
+    readonly shape: OperationShape,
   ) {
-    const operations = original.definitions.filter((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
-    const operation = operationName ? operations.find((o) => o.name?.value === operationName) : operations[0];
-    if (!operation) throw new Error(`Unknown operation ${operationName}`);
-    const fragments = new Map(
-      original.definitions.filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION).map((f) => [f.name.value, f]),
-    );
-    this.operation = inlineFragments(operation, fragments);
-    for (const d of operation.variableDefinitions ?? []) {
+    const ids = new Map<Requirement, number>();
+    const idOf = (r: Requirement) => {
+      if (isEmpty(r)) return -1;
+      let id = ids.get(r);
+      if (id === undefined) {
+        id = this.requirements.length;
+        this.requirements.push(r);
+        ids.set(r, id);
+      }
+      return id;
+    };
+    const conditionVariables = new Set<string>();
+    for (const set of shape.sets) {
+      const row = new Int32Array(set.selections.length).fill(-1);
+      set.selections.forEach((selection, i) => {
+        for (const d of selection.node.directives ?? []) {
+          if (d.name.value !== 'skip' && d.name.value !== 'include') continue;
+          const value = d.arguments?.find((a) => a.name.value === 'if')?.value;
+          if (value?.kind === Kind.VARIABLE) conditionVariables.add(value.name.value);
+        }
+        if (selection.kind === 'field' && selection.field) row[i] = idOf(index.fieldRequirement(set.parent.name, selection.field));
+        else if (selection.kind === 'fragment' && selection.condition !== set.parent) row[i] = idOf(index.typeRequirement(selection.condition));
+      });
+      this.requirementIds[set.id] = row;
+    }
+    this.conditionVariables = [...conditionVariables];
+    for (const d of shape.operation.variableDefinitions ?? []) {
       if (d.defaultValue) this.defaults.set(d.variable.name.value, valueFromASTUntyped(d.defaultValue));
-    }
-    this.collect(this.operation.selectionSet, this.rootType());
-  }
-
-  /** The requirements' ids in `requirements` order; a request's decisions are a boolean per id. */
-  private idOf(r: Requirement): number {
-    let id = this.requirementIds.get(r);
-    if (id === undefined) {
-      id = this.requirements.length;
-      this.requirements.push(r);
-      this.requirementIds.set(r, id);
-    }
-    return id;
-  }
-
-  rootType(): GraphQLCompositeType {
-    const schema = this.index.schema;
-    const root = this.operation.operation === 'mutation' ? schema.getMutationType() : this.operation.operation === 'subscription' ? schema.getSubscriptionType() : schema.getQueryType();
-    if (!root) throw new Error(`The schema has no ${this.operation.operation} type`);
-    return root;
-  }
-
-  private collect(selectionSet: SelectionSetNode, parent: GraphQLCompositeType): void {
-    for (const selection of selectionSet.selections) {
-      for (const d of selection.directives ?? []) {
-        if (d.name.value !== 'skip' && d.name.value !== 'include') continue;
-        const value = d.arguments?.find((a) => a.name.value === 'if')?.value;
-        if (value?.kind === Kind.VARIABLE) this.conditionVariables.add(value.name.value);
-      }
-      if (selection.kind === Kind.FIELD) {
-        if (selection.name.value.startsWith('__') || isUnionLike(parent)) continue;
-        const field = (parent as any).getFields()[selection.name.value] as GraphQLField<unknown, unknown> | undefined;
-        if (!field) continue;
-        const r = this.index.fieldRequirement(parent.name, field);
-        if (!isEmpty(r)) this.idOf(r);
-        if (selection.selectionSet) this.collect(selection.selectionSet, getNamedType(field.type) as GraphQLCompositeType);
-      } else if (selection.kind === Kind.INLINE_FRAGMENT) {
-        const condition = conditionType(this.index, selection, parent);
-        const r = this.index.typeRequirement(condition);
-        if (!isEmpty(r) && condition !== parent) this.idOf(r);
-        this.collect(selection.selectionSet, condition);
-      }
     }
   }
 
   /** Decides for one request: `allowed[i]` says whether requirement i is satisfied. */
   decide(allowed: boolean[], requestVariables: Record<string, unknown> | undefined): FilterOutcome {
     // The values execution will see: what the request gives, else the definition's default.
-    const names = [...this.conditionVariables];
-    const values = names.map((v) => (requestVariables && Object.hasOwn(requestVariables, v) ? requestVariables[v] : this.defaults.get(v)));
-    const key = allowed.map((a) => (a ? '1' : '0')).join('') + JSON.stringify(values);
+    const values = this.conditionVariables.map((v) => (requestVariables && Object.hasOwn(requestVariables, v) ? requestVariables[v] : this.defaults.get(v)));
+    let key = '';
+    for (const a of allowed) key += a ? '1' : '0';
+    if (values.length) key += JSON.stringify(values);
     let outcome = this.outcomes.get(key);
     if (!outcome) {
-      const variables = Object.fromEntries(names.map((v, i) => [v, values[i]]));
+      const variables = Object.fromEntries(this.conditionVariables.map((v, i) => [v, values[i]]));
       outcome = allowed.every(Boolean) ? this.unchangedOutcome() : new Filter(this, allowed, variables).run();
-      if (this.outcomes.size > 64) this.outcomes.clear();
+      // Bounded: one entry per grant pattern and condition values actually seen.
+      if (this.outcomes.size >= 64) this.outcomes.delete(this.outcomes.keys().next().value!);
       this.outcomes.set(key, outcome);
     }
     return outcome;
   }
 
-  requirementId(r: Requirement): number {
-    return this.requirementIds.get(r)!;
-  }
-
   unchangedOutcome(): FilterOutcome {
-    return { document: this.original, changed: false, unauthorizedPaths: [], nullSites: [], typenameSites: [], empty: false };
+    if (!this.unchanged) {
+      const coordinates = new Set<string>();
+      for (const set of this.shape.sets) for (const s of set.selections) if (s.kind === 'field' && s.coordinate) coordinates.add(s.coordinate);
+      this.unchanged = { document: this.shape.document, changed: false, unauthorizedPaths: [], truncated: false, plan: null, empty: false, coordinates };
+    }
+    return this.unchanged;
   }
 }
 
+/** What filtering one selection set gives, relative to it (memoized per set: fragments cost once). */
+interface SetResult {
+  selections: readonly SelectionNode[];
+  /** `selections` is not the original array. */
+  changed: boolean;
+  nulls: NullEntry[];
+  errors: ErrorEntry[];
+  /** Some null lies under a narrowing type condition: the level needs each object's `__typename`. */
+  narrowed: boolean;
+  /** Types (of this set's parent) whose objects get a `__typename` the client selected. */
+  asked: ReadonlySet<string> | null;
+  /** Coordinates kept here, and the sets kept below (for the catalog's lineage). */
+  coordinates: string[];
+  below: SetShape[];
+}
+
+interface LevelResult {
+  result: SetResult;
+  selections: readonly SelectionNode[];
+  plan: NullPlan | null;
+  errors: ErrorLevel | null;
+}
+
+const TYPENAME: FieldNode = { kind: Kind.FIELD, name: { kind: Kind.NAME, value: '__typename' } };
+
 class Filter {
-  private readonly unauthorizedPaths: (string | number)[][] = [];
-  private readonly nullSites: NullSite[] = [];
-  private readonly typenameSites: TypenameSite[] = [];
+  private readonly sets = new Map<number, SetResult>();
+  private readonly levels = new Map<number, LevelResult>();
+  private readonly types = new TypeSetInterner();
+  private ids = 0;
+  private denied = false;
 
   constructor(
     private readonly analysis: OperationAnalysis,
     private readonly allowed: boolean[],
-    private readonly variables: Record<string, unknown> | undefined,
+    private readonly variables: Record<string, unknown>,
   ) {}
 
   run(): FilterOutcome {
-    const op = this.analysis.operation;
-    const selections = this.selectionSet(op.selectionSet, this.analysis.rootType(), [], null);
+    const { shape } = this.analysis;
+    const root = this.level(shape.root);
     // Everything denied was left out by @skip/@include: nothing to change.
-    if (selections === op.selectionSet.selections) return this.analysis.unchangedOutcome();
-    const filteredOp: OperationDefinitionNode = { ...op, selectionSet: { kind: Kind.SELECTION_SET, selections } };
-    const document: DocumentNode = { kind: Kind.DOCUMENT, definitions: [dropUnusedVariables(filteredOp)] };
+    if (!this.denied) return this.analysis.unchangedOutcome();
+    const operation: OperationDefinitionNode = { ...shape.operation, selectionSet: { kind: Kind.SELECTION_SET, selections: root.selections } };
+    const fragments = this.usedFragments(root.selections);
+    const document: DocumentNode = { kind: Kind.DOCUMENT, definitions: [dropUnusedVariables(operation, fragments), ...fragments] };
     return {
       document,
       changed: true,
-      unauthorizedPaths: this.unauthorizedPaths,
-      nullSites: this.nullSites,
-      typenameSites: this.typenameSites,
-      empty: selections.length === 0,
+      ...errorPaths(root.errors),
+      plan: root.plan,
+      empty: root.selections.length === 0,
+      coordinates: this.keptCoordinates(shape.root),
     };
   }
 
-  private isAllowed(r: Requirement): boolean {
-    return isEmpty(r) || this.allowed[this.analysis.requirementId(r)]!;
+  private isAllowed(set: SetShape, i: number): boolean {
+    const id = this.analysis.requirementIds[set.id]![i]!;
+    return id < 0 || this.allowed[id]!;
   }
 
-  /** Filters one object level. `trail` leads to it; `onlyFor` is the type condition in force. */
-  private selectionSet(
-    selectionSet: SelectionSetNode,
-    parent: GraphQLCompositeType,
-    trail: Segment[],
-    onlyFor: ReadonlySet<string> | null,
-  ): SelectionNode[] {
+  /** An object level (the operation's root, or a field's selection set): adds `__typename` where nulls need it. */
+  private level(set: SetShape): LevelResult {
+    let level = this.levels.get(set.id);
+    if (level) return level;
+    const result = this.set(set);
+    let selections = result.selections;
+    let strip: ReadonlySet<string> | null = null;
+    const hasTypename = selections.some((s) => s.kind === Kind.FIELD && s.name.value === '__typename' && !s.alias && !isExcluded(s, this.variables));
+    if (result.narrowed && selections.length > 0 && !hasTypename) {
+      selections = [...selections, TYPENAME];
+      strip = result.asked ?? this.types.intern([]);
+    }
+    const plan = result.nulls.length || strip ? { id: ++this.ids, nulls: result.nulls, strip } : null;
+    const errors = result.errors.length ? { id: ++this.ids, entries: result.errors } : null;
+    level = { result, selections, plan, errors };
+    this.levels.set(set.id, level);
+    return level;
+  }
+
+  private set(set: SetShape): SetResult {
+    const known = this.sets.get(set.id);
+    if (known) return known;
+    const schema = this.analysis.index.schema;
     const out: SelectionNode[] = [];
-    let needsTypename = false;
-    for (const selection of selectionSet.selections) {
-      // A selection that @skip/@include leaves out is neither checked nor reported.
-      if (isExcluded(selection, this.variables)) {
-        out.push(selection);
-        continue;
+    const nulls = new Deduplicated<NullEntry>();
+    const errors = new Deduplicated<ErrorEntry>();
+    const coordinates: string[] = [];
+    const below: SetShape[] = [];
+    let narrowed = false;
+    let asked: Set<string> | null = null;
+    let changed = false;
+    const ask = (types: Iterable<string>) => {
+      asked ??= new Set();
+      for (const t of types) asked.add(t);
+    };
+
+    set.selections.forEach((selection, i) => {
+      const node = selection.node;
+      // A selection that @skip/@include leaves out is neither checked nor reported. Leaves stay
+      // as written; anything with fragments inside goes (it would not run anyway).
+      if (isExcluded(node, this.variables)) {
+        if (node.kind === Kind.FIELD && !node.selectionSet) out.push(node);
+        else changed = true;
+        return;
       }
-      if (selection.kind === Kind.FIELD) {
-        const kept = this.field(selection, parent, trail, onlyFor);
-        if (kept) out.push(kept);
-        continue;
+      if (selection.kind === 'unknown') {
+        out.push(node);
+        return;
       }
-      if (selection.kind !== Kind.INLINE_FRAGMENT) {
-        out.push(selection);
-        continue;
+      if (selection.kind === 'field') {
+        if (!selection.field) {
+          // __typename and introspection are never filtered.
+          out.push(node);
+          if (selection.node.name.value === '__typename' && !selection.node.alias) ask(possibleTypeNames(schema, set.parent));
+          return;
+        }
+        const type = selection.type!;
+        if (!this.isAllowed(set, i)) {
+          this.denied = changed = true;
+          nulls.add({ responseKey: selection.responseKey, type, onlyFor: null, next: null }, this.nullKey(selection.responseKey, null, null));
+          errors.add({ responseKey: selection.responseKey, type, next: null }, `${selection.responseKey}|`);
+          return;
+        }
+        coordinates.push(selection.coordinate!);
+        if (!selection.children) {
+          out.push(node);
+          return;
+        }
+        const child = this.level(selection.children);
+        if (child.errors) errors.add({ responseKey: selection.responseKey, type, next: child.errors }, `${selection.responseKey}|${child.errors.id}`);
+        if (child.selections.length === 0) {
+          // Nothing left to ask for: the field itself goes, and comes back null.
+          changed = true;
+          nulls.add({ responseKey: selection.responseKey, type, onlyFor: null, next: null }, this.nullKey(selection.responseKey, null, null));
+          return;
+        }
+        below.push(selection.children);
+        if (child.plan) nulls.add({ responseKey: selection.responseKey, type, onlyFor: null, next: child.plan }, this.nullKey(selection.responseKey, null, child.plan));
+        if (child.selections === selection.children.node.selections) out.push(node);
+        else {
+          changed = true;
+          out.push({ ...(node as FieldNode), selectionSet: { kind: Kind.SELECTION_SET, selections: child.selections } });
+        }
+        return;
       }
-      const condition = conditionType(this.analysis.index, selection, parent);
-      if (!this.isAllowed(this.analysis.index.typeRequirement(condition)) && condition !== parent) {
-        this.unauthorizedPaths.push(pathOf(trail, true));
-        continue;
+      // A fragment: dropped whole when its type condition is protected and not granted.
+      if (!this.isAllowed(set, i)) {
+        this.denied = changed = true;
+        errors.add({ responseKey: null, type: null, next: null }, '|');
+        return;
       }
-      const narrowed = condition !== parent && isAbstractType(parent) ? intersect(onlyFor, possibleTypeNames(this.analysis, condition)) : onlyFor;
-      const before = this.nullSites.length;
-      const inner = this.selectionSet(selection.selectionSet, condition, trail, narrowed);
-      if (narrowed !== onlyFor && this.nullSites.length > before) needsTypename = true;
-      if (inner.length > 0) out.push(inner === selection.selectionSet.selections ? selection : { ...selection, selectionSet: { kind: Kind.SELECTION_SET, selections: inner } });
-    }
-    // Removed fields under a narrower type condition: the response must say each object's type.
-    // A client's own __typename serves, unless @skip/@include leaves it out of the response.
-    const hasTypename = out.some((s) => s.kind === Kind.FIELD && s.name.value === '__typename' && !s.alias && !isExcluded(s, this.variables));
-    if (needsTypename && out.length > 0 && !hasTypename) {
-      out.push({ kind: Kind.FIELD, name: { kind: Kind.NAME, value: '__typename' } });
-      this.typenameSites.push({ trail, keep: this.typenameAsked(selectionSet.selections, parent, possibleTypeNames(this.analysis, parent)) });
-    }
-    const unchanged = out.length === selectionSet.selections.length && out.every((s, i) => s === selectionSet.selections[i]);
-    return unchanged ? (selectionSet.selections as SelectionNode[]) : out;
+      const inner = this.set(selection.children);
+      const narrowing = selection.condition !== set.parent && isAbstractType(set.parent);
+      const within = possibleTypeNames(schema, selection.condition);
+      for (const e of inner.nulls) {
+        const onlyFor = narrowing ? this.types.intersect(e.onlyFor, within) : e.onlyFor;
+        nulls.add(onlyFor === e.onlyFor ? e : { ...e, onlyFor }, this.nullKey(e.responseKey, onlyFor, e.next));
+      }
+      for (const e of inner.errors) errors.add(e, `${e.responseKey ?? ''}|${e.next?.id ?? ''}`);
+      if (inner.narrowed || (narrowing && inner.nulls.length > 0)) narrowed = true;
+      if (inner.asked) ask(inner.asked);
+      if (inner.selections.length === 0) {
+        changed = true;
+        return;
+      }
+      below.push(selection.children);
+      if (selection.name !== null || !inner.changed) out.push(node);
+      else {
+        changed = true;
+        out.push({ ...selection.node, selectionSet: { kind: Kind.SELECTION_SET, selections: inner.selections } } as SelectionNode);
+      }
+    });
+
+    const result: SetResult = {
+      selections: changed ? out : set.node.selections,
+      changed,
+      nulls: nulls.items,
+      errors: errors.items,
+      narrowed,
+      asked,
+      coordinates,
+      below,
+    };
+    this.sets.set(set.id, result);
+    return result;
   }
 
-  /** The types (within `within`) whose objects get a `__typename` the client selected under fragments here. */
-  private typenameAsked(selections: readonly SelectionNode[], parent: GraphQLCompositeType, within: ReadonlySet<string>): Set<string> {
-    const asked = new Set<string>();
-    for (const s of selections) {
-      if (isExcluded(s, this.variables)) continue;
-      if (s.kind === Kind.FIELD && s.name.value === '__typename' && !s.alias) for (const t of within) asked.add(t);
-      if (s.kind === Kind.INLINE_FRAGMENT) {
-        const condition = conditionType(this.analysis.index, s, parent);
-        for (const t of this.typenameAsked(s.selectionSet.selections, condition, intersect(within, possibleTypeNames(this.analysis, condition)))) asked.add(t);
-      }
-    }
-    return asked;
+  private nullKey(responseKey: string, onlyFor: ReadonlySet<string> | null, next: NullPlan | null): string {
+    return `${responseKey}|${this.types.idOf(onlyFor)}|${next?.id ?? ''}`;
   }
 
-  private field(node: FieldNode, parent: GraphQLCompositeType, trail: Segment[], onlyFor: ReadonlySet<string> | null): FieldNode | null {
-    const name = node.name.value;
-    if (name.startsWith('__') || isUnionLike(parent)) return node; // __typename and introspection are never filtered
-    const field = (parent as any).getFields()[name] as GraphQLField<unknown, unknown> | undefined;
-    if (!field) return node;
-    const segment: Segment = { responseKey: node.alias?.value ?? name, type: field.type, onlyFor };
-    const here = [...trail, segment];
-    if (!this.isAllowed(this.analysis.index.fieldRequirement(parent.name, field))) {
-      this.unauthorizedPaths.push(pathOf(here));
-      this.nullSites.push({ trail: here });
-      return null;
+  /** The fragment definitions the filtered operation still spreads, each rewritten once. */
+  private usedFragments(rootSelections: readonly SelectionNode[]): FragmentDefinitionNode[] {
+    const { shape } = this.analysis;
+    const shapes = new Map<string, SetShape>();
+    for (const set of shape.sets) for (const s of set.selections) if (s.kind === 'fragment' && s.name !== null) shapes.set(s.name, s.children);
+    const used: FragmentDefinitionNode[] = [];
+    const seen = new Set<string>();
+    const pending: (readonly SelectionNode[])[] = [rootSelections];
+    while (pending.length) {
+      for (const selection of pending.pop()!) {
+        if (selection.kind === Kind.FRAGMENT_SPREAD) {
+          const name = selection.name.value;
+          if (seen.has(name)) continue;
+          seen.add(name);
+          const definition = shape.fragments.get(name);
+          const set = shapes.get(name);
+          if (!definition || !set) continue;
+          const selections = this.sets.get(set.id)?.selections ?? definition.selectionSet.selections;
+          used.push(selections === definition.selectionSet.selections ? definition : { ...definition, selectionSet: { kind: Kind.SELECTION_SET, selections } });
+          pending.push(selections);
+        } else if (selection.selectionSet) pending.push(selection.selectionSet.selections);
+      }
     }
-    if (!node.selectionSet) return node;
-    const inner = this.selectionSet(node.selectionSet, getNamedType(field.type) as GraphQLCompositeType, here, null);
-    if (inner.length === 0) {
-      // Nothing left to ask for: the field itself goes, and comes back null.
-      this.nullSites.push({ trail: here });
-      return null;
+    return used;
+  }
+
+  /** Coordinates the filtered operation still selects: the catalog's lineage of this response. */
+  private keptCoordinates(root: SetShape): Set<string> {
+    const coordinates = new Set<string>();
+    const seen = new Set<number>([root.id]);
+    const pending = [root];
+    while (pending.length) {
+      const result = this.sets.get(pending.pop()!.id);
+      if (!result) continue;
+      for (const c of result.coordinates) coordinates.add(c);
+      for (const set of result.below) if (!seen.has(set.id)) seen.add(set.id), pending.push(set);
     }
-    return inner === node.selectionSet.selections ? node : { ...node, selectionSet: { kind: Kind.SELECTION_SET, selections: inner } };
+    return coordinates;
   }
 }
 
-/**
- * The path Router reports: response keys, and `@` for each list level crossed. A dropped fragment
- * is reported at its parent's items (`intoItems`); a field at the field itself.
- */
-function pathOf(trail: readonly Segment[], intoItems = false): (string | number)[] {
-  const path: (string | number)[] = [];
-  for (const segment of trail) {
-    path.push(segment.responseKey);
-    let type = getNullableType(segment.type);
-    while (isListType(type)) {
-      path.push('@');
-      type = getNullableType(type.ofType);
-    }
+/** A list without repeats, by a key: fragments spread several times at one level contribute once. */
+class Deduplicated<T> {
+  readonly items: T[] = [];
+  private readonly keys = new Set<string>();
+  add(item: T, key: string): void {
+    if (this.keys.has(key)) return;
+    this.keys.add(key);
+    this.items.push(item);
   }
-  // The last segment's own list levels are not crossed: the field itself is what's reported.
-  const last = trail[trail.length - 1];
-  if (last && !intoItems) {
-    let type = getNullableType(last.type);
-    while (isListType(type)) {
-      path.pop();
-      type = getNullableType(type.ofType);
-    }
-  }
-  return path;
 }
 
-const isUnionLike = (t: GraphQLCompositeType) => !isObjectType(t) && !isInterfaceType(t);
-
-function conditionType(index: SecurityIndex, fragment: InlineFragmentNode, parent: GraphQLCompositeType): GraphQLCompositeType {
-  if (!fragment.typeCondition) return parent;
-  return (index.schema.getType(fragment.typeCondition.name.value) as GraphQLCompositeType | undefined) ?? parent;
-}
-
-function possibleTypeNames(analysis: OperationAnalysis, type: GraphQLCompositeType): Set<string> {
-  return new Set(isAbstractType(type) ? analysis.index.schema.getPossibleTypes(type).map((t) => t.name) : [type.name]);
-}
-
-function intersect(a: ReadonlySet<string> | null, b: Set<string>): ReadonlySet<string> {
-  return a === null ? b : new Set([...b].filter((x) => a.has(x)));
-}
-
-function isExcluded(selection: SelectionNode, variables: Record<string, unknown> | undefined): boolean {
+function isExcluded(selection: SelectionNode, variables: Record<string, unknown>): boolean {
   for (const d of selection.directives ?? []) {
     if (d.name.value !== 'skip' && d.name.value !== 'include') continue;
     const value = conditionValue(d.arguments?.find((a) => a.name.value === 'if')?.value, variables);
@@ -327,40 +391,19 @@ function isExcluded(selection: SelectionNode, variables: Record<string, unknown>
   return false;
 }
 
-function conditionValue(value: ValueNode | undefined, variables: Record<string, unknown> | undefined): unknown {
+function conditionValue(value: ValueNode | undefined, variables: Record<string, unknown>): unknown {
   if (!value) return undefined;
   if (value.kind === Kind.BOOLEAN) return value.value;
-  if (value.kind === Kind.VARIABLE) return variables?.[value.name.value];
+  if (value.kind === Kind.VARIABLE) return variables[value.name.value];
   return undefined;
 }
 
-/** Replaces every fragment spread by an equivalent inline fragment, so each use is filtered in its own context. */
-function inlineFragments(operation: OperationDefinitionNode, fragments: Map<string, FragmentDefinitionNode>): OperationDefinitionNode {
-  const inline = (selectionSet: SelectionSetNode, seen: Set<string>): SelectionSetNode => ({
-    ...selectionSet,
-    selections: selectionSet.selections.map((s): SelectionNode => {
-      if (s.kind === Kind.FRAGMENT_SPREAD) {
-        const fragment = fragments.get(s.name.value);
-        if (!fragment || seen.has(s.name.value)) return s;
-        return {
-          kind: Kind.INLINE_FRAGMENT,
-          typeCondition: fragment.typeCondition,
-          directives: s.directives,
-          selectionSet: inline(fragment.selectionSet, new Set([...seen, s.name.value])),
-        };
-      }
-      if (s.selectionSet) return { ...s, selectionSet: inline(s.selectionSet, seen) } as SelectionNode;
-      return s;
-    }),
-  });
-  return { ...operation, selectionSet: inline(operation.selectionSet, new Set()) };
-}
-
 /** Variables used only by removed fields must go too, or the filtered operation would be invalid. */
-function dropUnusedVariables(operation: OperationDefinitionNode): OperationDefinitionNode {
+function dropUnusedVariables(operation: OperationDefinitionNode, fragments: readonly FragmentDefinitionNode[]): OperationDefinitionNode {
   const used = new Set<string>();
-  visit(operation.selectionSet, { Variable: (v) => void used.add(v.name.value) });
+  const collect = { Variable: (v: { name: { value: string } }) => void used.add(v.name.value) };
+  visit(operation.selectionSet, collect);
+  for (const f of fragments) visit(f.selectionSet, collect);
   const definitions = operation.variableDefinitions?.filter((d) => used.has(d.variable.name.value));
   return definitions?.length === operation.variableDefinitions?.length ? operation : { ...operation, variableDefinitions: definitions };
 }
-

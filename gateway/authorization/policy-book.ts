@@ -66,15 +66,6 @@ export class PolicyBook {
     this.forwardedClaims = forwarded;
   }
 
-  has(name: string): boolean {
-    return this.policies.has(name);
-  }
-
-  describe(name: string): { description: string; expression: string } | undefined {
-    const p = this.policies.get(name);
-    return p && { description: p.description, expression: p.expression };
-  }
-
   /** Fails closed: an expression that errors or is not exactly `true` denies. */
   evaluate(name: string, input: PolicyInput): boolean {
     const policy = this.policies.get(name);

@@ -1,10 +1,8 @@
 import {
-  buildASTSchema,
   getNamedType,
   isInterfaceType,
   isObjectType,
   Kind,
-  parse,
   valueFromASTUntyped,
   type ConstDirectiveNode,
   type DocumentNode,
@@ -29,7 +27,6 @@ const SPECS = {
  *   be returned); inline fragments on protected types are dropped where they are used.
  */
 export class SecurityIndex {
-  readonly schema: GraphQLSchema;
   /** Requirement of each type, by name (only protected types are present). */
   readonly types = new Map<string, Requirement>();
   /** Effective requirement of each field, `Type.field` (only protected fields are present). */
@@ -37,9 +34,11 @@ export class SecurityIndex {
   /** Policy names used anywhere: each must be defined, or the gateway refuses to start. */
   readonly policyNames = new Set<string>();
 
-  constructor(supergraphSdl: string) {
-    const document = parse(supergraphSdl);
-    this.schema = buildASTSchema(document, { assumeValidSDL: true });
+  /** Built from the supergraph's one parsed document and schema (see gateway/supergraph). */
+  constructor(
+    document: DocumentNode,
+    readonly schema: GraphQLSchema,
+  ) {
     const names = directiveNames(document);
     const own = (node: { directives?: readonly ConstDirectiveNode[] } | undefined | null) => this.read(node?.directives ?? [], names);
 
@@ -81,10 +80,6 @@ export class SecurityIndex {
 
   fieldRequirement(typeName: string, field: GraphQLField<unknown, unknown>): Requirement {
     return this.fields.get(`${typeName}.${field.name}`) ?? NO_REQUIREMENT;
-  }
-
-  get isEmpty(): boolean {
-    return this.types.size === 0 && this.fields.size === 0;
   }
 
   private read(directives: readonly ConstDirectiveNode[], names: DirectiveNames): Requirement {

@@ -1,13 +1,13 @@
-import { Kind, parse, print, visit } from 'graphql';
+import { Kind, parse, print, visit, type DocumentNode } from 'graphql';
 
 /**
  * @apollo/gateway refuses any supergraph whose `@link`s say `for: SECURITY` (it cannot enforce
  * them). We do enforce them, before the gateway sees the operation, so the copy handed to
  * ApolloGateway keeps the links and directives but drops that purpose.
  */
-export function stripSecurityLinkPurposes(supergraphSdl: string): string {
+export function stripSecurityLinkPurposes(supergraph: string | DocumentNode, sdl?: string): string {
   let changed = false;
-  const document = visit(parse(supergraphSdl), {
+  const document = visit(typeof supergraph === 'string' ? parse(supergraph) : supergraph, {
     Directive(node) {
       if (node.name.value !== 'link') return undefined;
       const args = node.arguments ?? [];
@@ -17,5 +17,6 @@ export function stripSecurityLinkPurposes(supergraphSdl: string): string {
       return { ...node, arguments: kept };
     },
   });
-  return changed ? print(document) : supergraphSdl;
+  if (changed) return print(document);
+  return typeof supergraph === 'string' ? supergraph : (sdl ?? print(supergraph));
 }

@@ -24,14 +24,14 @@ export class CatalogSource {
   private timer: NodeJS.Timeout | null = null;
   private lastBody = new Map<string, string>();
 
-  private readonly subgraphs: { name: string; url: string }[];
+  private readonly subgraphs: readonly { name: string; url: string }[];
 
   /**
    * Only governed subgraphs are asked: those that resolve classified fields follow the mesh's
    * governance spec (and serve /data-products); any other subgraph is left alone.
    */
   constructor(
-    private readonly all: { name: string; url: string }[],
+    private readonly all: readonly { name: string; url: string }[],
     governed: ReadonlySet<string>,
     private readonly identityHeader: () => Promise<string>,
     private readonly options: CatalogSourceOptions,

@@ -2,27 +2,24 @@ import { LocalGraphQLDataSource } from '@apollo/gateway';
 import type { ApolloServerPlugin } from '@apollo/server';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import { parse } from 'graphql';
+import { Supergraph } from '../supergraph/supergraph.js';
 import { ANONYMOUS_IDENTITY, IdentitySigner } from '../../subgraphs/mesh/identity.js';
 import type { Logger } from '../../subgraphs/mesh/logger.js';
-import { subgraphsOfSupergraph } from '../supergraph/supergraph-info.js';
 import { CATALOG_SUBGRAPH_NAME, CATALOG_TYPE_DEFS } from './catalog-schema.js';
-import { CatalogSnapshot, SupergraphFacts, type CatalogProduct, type LineageLink } from './catalog-model.js';
+import { CatalogSnapshot, type CatalogProduct, type LineageLink } from './catalog-model.js';
 import { CatalogSource, type CatalogSourceOptions } from './catalog-source.js';
-import { addSubgraphToSupergraph } from './merge-supergraph.js';
+import { graftSubgraph } from './merge-supergraph.js';
 import { dataProductsPlugin } from './response-extensions.js';
 
 export type CatalogOptions = CatalogSourceOptions;
 
 export interface Catalog {
   /** The supergraph with the catalog's root fields added: what the gateway serves. */
-  readonly supergraphSdl: string;
+  readonly supergraph: Supergraph;
   /** The in-process data source for the catalog subgraph (undefined for any other name). */
   dataSource(name: string): LocalGraphQLDataSource | undefined;
   /** Adds `extensions.dataProducts` (and deprecation warnings) to every response. */
   readonly plugin: ApolloServerPlugin<any>;
-  snapshot(): CatalogSnapshot;
-  /** Fetches every subgraph's descriptors and quality results now. */
-  refresh(): Promise<void>;
   close(): void;
 }
 
@@ -33,17 +30,18 @@ export interface Catalog {
  * classification, authorization requirements, entity keys).
  */
 export async function startCatalog(args: {
-  supergraphSdl: string;
+  supergraph: Supergraph;
   /** A signed identity header for the gateway's own calls to subgraphs. */
   identityHeader: () => Promise<string>;
   options?: CatalogOptions;
   log: Logger;
 }): Promise<Catalog> {
   const started = performance.now();
-  const facts = new SupergraphFacts(args.supergraphSdl);
   const typeDefs = parse(CATALOG_TYPE_DEFS);
-  const supergraphSdl = addSubgraphToSupergraph(args.supergraphSdl, { name: CATALOG_SUBGRAPH_NAME, url: `in-process://${CATALOG_SUBGRAPH_NAME}`, typeDefs });
-  const subgraphs = subgraphsOfSupergraph(args.supergraphSdl);
+  // Parsed once: the served supergraph's facts, schema and security index are the ones every layer uses.
+  const supergraph = Supergraph.fromDocument(graftSubgraph(args.supergraph.document, { name: CATALOG_SUBGRAPH_NAME, url: `in-process://${CATALOG_SUBGRAPH_NAME}`, typeDefs }));
+  const facts = supergraph.facts;
+  const subgraphs = args.supergraph.subgraphs;
 
   let version = 0;
   let snapshot: CatalogSnapshot;
@@ -95,13 +93,9 @@ export async function startCatalog(args: {
   const dataSource = new LocalGraphQLDataSource(schema);
 
   return {
-    supergraphSdl,
+    supergraph,
     dataSource: (name) => (name === CATALOG_SUBGRAPH_NAME ? dataSource : undefined),
     plugin: dataProductsPlugin(current),
-    snapshot: current,
-    refresh: async () => {
-      await source.refresh();
-    },
     close: () => source.stop(),
   };
 }

@@ -28,6 +28,11 @@ export class SupergraphMergeError extends Error {}
 const composedAlone = new Map<string, DocumentNode>();
 
 export function addSubgraphToSupergraph(supergraphSdl: string, subgraph: { name: string; url: string; typeDefs: DocumentNode }): string {
+  return print(graftSubgraph(parse(supergraphSdl), subgraph));
+}
+
+/** The same, on an already parsed supergraph: returns the new supergraph's document. */
+export function graftSubgraph(main: DocumentNode, subgraph: { name: string; url: string; typeDefs: DocumentNode }): DocumentNode {
   const cacheKey = `${subgraph.name}\u0000${subgraph.url}\u0000${print(subgraph.typeDefs)}`;
   let extra = composedAlone.get(cacheKey);
   if (!extra) {
@@ -36,7 +41,6 @@ export function addSubgraphToSupergraph(supergraphSdl: string, subgraph: { name:
     extra = parse(composed.supergraphSdl);
     composedAlone.set(cacheKey, extra);
   }
-  const main = parse(supergraphSdl);
   const definitions = [...main.definitions];
   const indexOf = (name: string) => definitions.findIndex((d) => 'name' in d && d.name?.value === name && d.kind !== Kind.DIRECTIVE_DEFINITION);
 
@@ -70,7 +74,7 @@ export function addSubgraphToSupergraph(supergraphSdl: string, subgraph: { name:
       throw new SupergraphMergeError(`type ${name} is defined both by the supergraph and by the ${subgraph.name} subgraph`);
     }
   }
-  return print({ ...main, definitions });
+  return { ...main, definitions };
 }
 
 const joinField = (graph: string): ConstDirectiveNode => ({

@@ -5,8 +5,9 @@
  */
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { CompositionFailed, composeSubgraphs, formatCompositionMessage, loadSubgraphSchemas } from '../composition/compose-supergraph.js';
-import { DEFAULT_RULES_FILE, formatViolation, governanceInput, loadRuleSeverities, runGovernance } from '../governance/governance.js';
+import { CompositionFailed, formatCompositionMessage } from '../composition/compose-supergraph.js';
+import { DEFAULT_RULES_FILE, formatViolation, loadRuleSeverities } from '../governance/governance.js';
+import { composeAndGovern } from '../supergraph/compose-and-govern.js';
 import { loadSupergraphConfig } from '../config/supergraph-config.js';
 import { runCli } from './run-cli.js';
 
@@ -21,11 +22,9 @@ runCli(async () => {
   const config = loadSupergraphConfig(values.config!);
   const severities = loadRuleSeverities(values.rules!);
   try {
-    const subgraphs = await loadSubgraphSchemas(config);
-    const { supergraphSdl, hints } = composeSubgraphs(subgraphs);
-    for (const hint of hints) console.log(formatCompositionMessage(hint));
     // Computational governance: the mesh's global rules (gateway/governance/rules.ts) on what was composed.
-    const governance = runGovernance(await governanceInput(config, subgraphs, supergraphSdl), severities);
+    const { supergraph, hints, governance } = await composeAndGovern(config, { severities });
+    for (const hint of hints) console.log(formatCompositionMessage(hint));
     for (const v of governance.violations) (v.severity === 'fail' ? console.error : console.log)(formatViolation(v));
     const failures = governance.violations.filter((v) => v.severity === 'fail').length;
     console.log(`governance: ${governance.rules.length} rules checked, ${failures} failure(s), ${governance.violations.length - failures} warning(s)`);
@@ -34,7 +33,7 @@ runCli(async () => {
       process.exitCode = 1;
       return;
     }
-    writeFileSync(values.output!, supergraphSdl);
+    writeFileSync(values.output!, supergraph.sdl);
     console.log(`composed ${config.subgraphs.length} subgraphs (${config.subgraphs.map((s) => s.name).join(', ')}) into ${values.output}` +
       (hints.length ? ` with ${hints.length} hint(s)` : ''));
   } catch (error) {

@@ -19,7 +19,7 @@ runCli(async () => {
   });
   const supergraph = await loadSupergraph(values.supergraph!);
   const gateway = await startGateway({
-    supergraphSdl: supergraph.sdl,
+    supergraph: supergraph.supergraph,
     port: parseNumber(values.port!, 'GATEWAY_PORT / --port', { integer: true }),
     host: values.host,
   });

@@ -76,7 +76,7 @@ runCli(async () => {
     const routingUrls = Object.fromEntries(planned.map(({ domain, settings }) => [domain.name, `http://${settings.host}:${settings.port}/graphql`]));
     const supergraph = await loadSupergraph(values.config!, { routingUrls });
     const port = parseNumber(values.port!, 'GATEWAY_PORT / --port', { integer: true });
-    gateway = await startGateway({ config, supergraphSdl: supergraph.sdl, port, host: values.host }).catch((error: NodeJS.ErrnoException) => {
+    gateway = await startGateway({ config, supergraph: supergraph.supergraph, port, host: values.host }).catch((error: NodeJS.ErrnoException) => {
       if (error.code === 'EADDRINUSE') throw new Error(`port ${port} is already in use; choose another with GATEWAY_PORT or --port`);
       throw error;
     });

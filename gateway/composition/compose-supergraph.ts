@@ -106,13 +106,6 @@ export function composeSubgraphs(subgraphs: LoadedSubgraph[]): ComposedSupergrap
   return { supergraphSdl: result.supergraphSdl, hints: result.hints.map(fromHint) };
 }
 
-export async function composeFromConfig(
-  config: SupergraphConfig,
-  options: { routingUrls?: Record<string, string>; introspectionHeaders?: Record<string, string> } = {},
-): Promise<ComposedSupergraph> {
-  return composeSubgraphs(await loadSubgraphSchemas(config, options));
-}
-
 const COORDINATE = /"([A-Za-z_][\w]*(?:\.[A-Za-z_][\w]*)?(?:\([A-Za-z_]\w*:\))?)"/;
 
 function subgraphsOf(nodes: readonly unknown[] | undefined, message: string): string[] {

@@ -9,6 +9,7 @@ import { ConfigError } from '../config/config-error.js';
 import type { SupergraphConfig } from '../config/supergraph-config.js';
 import { withMeshIdentity } from '../composition/compose-supergraph.js';
 import { endpointOf } from '../../subgraphs/mesh/data-products/protocol.js';
+import { Supergraph } from '../supergraph/supergraph.js';
 import { GovernanceContext, RULES, type Finding, type GovernanceInput, type GovernedSubgraph, type RuleSeverity } from './rules.js';
 
 export const DEFAULT_RULES_FILE = fileURLToPath(new URL('./rules.yaml', import.meta.url));
@@ -91,7 +92,7 @@ export function formatViolation(v: Violation): string {
 export async function governanceInput(
   config: SupergraphConfig,
   subgraphs: { name: string; typeDefs: DocumentNode }[],
-  supergraphSdl: string,
+  supergraph: Supergraph | string,
 ): Promise<GovernanceInput> {
   const governed: GovernedSubgraph[] = [];
   for (const { name, typeDefs } of subgraphs) {
@@ -116,7 +117,7 @@ export async function governanceInput(
     }
     governed.push({ name, typeDefs, descriptorFile, products });
   }
-  return { supergraphSdl, subgraphs: governed };
+  return { supergraph: typeof supergraph === 'string' ? Supergraph.fromSdl(supergraph) : supergraph, subgraphs: governed };
 }
 
 async function fetchDescriptors(schemaUrl: string, headers: Record<string, string>): Promise<{ file: string; products: DataProduct[] } | null> {

@@ -1,6 +1,7 @@
 import { getNamedType, isEnumType, isInterfaceType, isObjectType, isUnionType, type GraphQLNamedType } from 'graphql';
 import { isEmpty } from '../authorization/requirement.js';
-import { SupergraphFacts } from '../catalog/catalog-model.js';
+import type { SupergraphFacts } from '../supergraph/supergraph-facts.js';
+import type { Supergraph } from '../supergraph/supergraph.js';
 import { outputFields, slaOf, sunsetOf } from '../../subgraphs/mesh/data-products/accessors.js';
 import type { DataProduct } from '../../subgraphs/mesh/data-products/descriptor.js';
 import { checkDescriptorsAgainstSchema } from '../../subgraphs/mesh/data-products/schema-check.js';
@@ -23,7 +24,8 @@ export interface GovernedSubgraph {
 }
 
 export interface GovernanceInput {
-  supergraphSdl: string;
+  /** The composed supergraph, parsed once (gateway/supergraph). */
+  supergraph: Supergraph;
   subgraphs: GovernedSubgraph[];
   /** "Today", for sunset dates (YYYY-MM-DD); default the current date. */
   today?: string;
@@ -56,7 +58,7 @@ export class GovernanceContext {
   readonly today: string;
 
   constructor(readonly input: GovernanceInput) {
-    this.facts = new SupergraphFacts(input.supergraphSdl);
+    this.facts = input.supergraph.facts;
     this.products = input.subgraphs.flatMap((subgraph) => subgraph.products.map((product) => ({ product, subgraph })));
     for (const { product } of this.products) {
       if (product.status === 'retired') continue;

@@ -1,12 +1,9 @@
-import type { Caller } from '../authorization/authorizer.js';
+import type { RequestIdentity } from '../authentication/request-identity.js';
+import type { AuthorizationContext } from '../authorization/authorizing-gateway.js';
+import type { OperationContext } from '../operation/prepared-operation-plugin.js';
 
-/** Per-request context, built by the HTTP layer after authentication. */
-export interface GatewayContext {
-  caller: Caller;
-  /** Signed identity forwarded to every subgraph fetch of this request. */
-  identityHeader: string;
-  /** How many fields authorization removed (for logs and metrics). */
-  unauthorizedCount: number;
-  /** Reject mode refused the operation: answered with 403. */
-  rejected?: boolean;
-}
+/**
+ * Per-request context: the caller's identity (authentication), then what each layer adds as the
+ * request goes through (the prepared operation, authorization's decision, the lineage).
+ */
+export interface GatewayContext extends RequestIdentity, AuthorizationContext, OperationContext {}

@@ -6,30 +6,31 @@ import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginSchemaReportingDisabled, ApolloServerPluginUsageReportingDisabled } from '@apollo/server/plugin/disabled';
-import { createHash } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { HttpError, readBody, runGraphQL, searchOf, sendGraphQLError, sendJson, writeGraphQL } from '../../subgraphs/mesh/http.js';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { HttpError, readBody, runGraphQL, searchOf, sendJson, writeGraphQL } from '../../subgraphs/mesh/http.js';
+import { listen } from '../../subgraphs/mesh/http-server.js';
+import { IdentitySigner } from '../../subgraphs/mesh/identity.js';
 import { createLogger } from '../../subgraphs/mesh/logger.js';
-import { AuthenticationError, JwtAuthenticator, type Identity } from '../authentication/jwt-authenticator.js';
 import { mintToken } from '../authentication/mint-token.js';
+import { JwtAuthenticator } from '../authentication/jwt-authenticator.js';
+import { RequestIdentities } from '../authentication/request-identity.js';
 import { Authorizer } from '../authorization/authorizer.js';
-import { AuthorizingGateway } from '../authorization/authorizing-gateway.js';
+import { AuthorizingGateway, rejectedStatusPlugin } from '../authorization/authorizing-gateway.js';
 import { PolicyBook } from '../authorization/policy-book.js';
-import { stripSecurityLinkPurposes } from '../authorization/strip-security-links.js';
+import { catalogIdentity, startCatalog, type CatalogOptions } from '../catalog/catalog.js';
 import { gatewayConfigFromEnv, type GatewayConfig } from '../config/gateway-config.js';
 import { ExplorerPage } from '../explorer/explorer-page.js';
-import { ANONYMOUS_IDENTITY, IdentitySigner, type ForwardedIdentity } from '../../subgraphs/mesh/identity.js';
-import type { Caller } from '../authorization/authorizer.js';
+import { OperationCache } from '../operation/operation-cache.js';
+import { preparedOperationPlugin } from '../operation/prepared-operation-plugin.js';
+import { Supergraph } from '../supergraph/supergraph.js';
 import type { GatewayContext } from './gateway-context.js';
-import { subgraphsOfSupergraph } from '../supergraph/supergraph-info.js';
 import { InflightDedup } from './inflight-dedup.js';
 import { createSubgraphAgent, SubgraphDataSource } from './subgraph-data-source.js';
-import { catalogIdentity, startCatalog, type CatalogOptions } from '../catalog/catalog.js';
 
 export interface GatewayOptions {
-  /** The composed supergraph SDL (from our composition, Rover, or any other tool). */
-  supergraphSdl: string;
+  /** The composed supergraph: parsed (from loadSupergraph), or its SDL (from our composition, Rover, or any other tool). */
+  supergraph?: Supergraph;
+  supergraphSdl?: string;
   /** 0 picks a free port (tests). */
   port: number;
   host?: string;
@@ -50,26 +51,25 @@ const log = createLogger('gateway');
 
 /**
  * The gateway's HTTP edge: GraphQL at /graphql (POST, and GET for queries), the explorer for a
- * browser's GET of / and /graphql, and /health.
+ * browser's GET of / and /graphql, and /health. Everything per supergraph is built here once.
  */
 export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
-  const subgraphs = subgraphsOfSupergraph(options.supergraphSdl);
-  const supergraphHash = createHash('sha256').update(options.supergraphSdl).digest('hex').slice(0, 16);
-
+  const base = options.supergraph ?? Supergraph.fromSdl(options.supergraphSdl ?? '');
   const config = options.config ?? gatewayConfigFromEnv(process.env, (m) => log.warn(m));
   const policies = new PolicyBook(config.policiesFile);
   // The data product catalog joins the graph: its root fields are composed into the supergraph served.
-  const catalog = await startCatalog({ supergraphSdl: options.supergraphSdl, identityHeader: catalogIdentity(config.signingKey), options: options.catalog, log });
+  const catalog = await startCatalog({ supergraph: base, identityHeader: catalogIdentity(config.signingKey), options: options.catalog, log });
+  const supergraph = catalog.supergraph;
   // Built once per supergraph: the enforcement index, and the policies it names (all must exist).
-  const authorizer = new Authorizer(catalog.supergraphSdl, config.authorizationMode, policies);
-  const authenticator = new JwtAuthenticator(config.jwt);
-  const signer = new IdentitySigner(config.signingKey);
+  const authorizer = new Authorizer(supergraph.security, config.authorizationMode, policies);
+  const operations = new OperationCache(supergraph.schema);
+  const identities = new RequestIdentities(new JwtAuthenticator(config.jwt), new IdentitySigner(config.signingKey), policies.forwardedClaims);
 
   const subgraphAgent = createSubgraphAgent();
   const dedup = new InflightDedup();
   const apolloGateway = new ApolloGateway({
     // ApolloGateway cannot enforce SECURITY features and refuses them; we enforce them above it.
-    supergraphSdl: stripSecurityLinkPurposes(catalog.supergraphSdl),
+    supergraphSdl: supergraph.gatewaySdl,
     buildService: ({ name, url }) => catalog.dataSource(name) ?? new SubgraphDataSource(name, url!, subgraphAgent),
     logger: { debug: () => {}, info: () => {}, warn: (m) => log.warn(String(m)), error: (m) => log.error(String(m)) },
   });
@@ -83,17 +83,10 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       ApolloServerPluginLandingPageDisabled(),
       ApolloServerPluginUsageReportingDisabled(),
       ApolloServerPluginSchemaReportingDisabled(),
+      preparedOperationPlugin(() => operations),
       // extensions.dataProducts: the products (id, version) each response used, and deprecation warnings.
       catalog.plugin,
-      {
-        async requestDidStart() {
-          return {
-            async willSendResponse({ contextValue, response }) {
-              if (contextValue.rejected) response.http.status = 403;
-            },
-          };
-        },
-      },
+      rejectedStatusPlugin(),
     ],
   });
   await apollo.start();
@@ -107,7 +100,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/health') {
-      return sendJson(res, 200, { status: 'ok', supergraph: supergraphHash, subgraphs: subgraphs.map((s) => s.name) });
+      return sendJson(res, 200, { status: 'ok', supergraph: base.hash, subgraphs: base.subgraphs.map((s) => s.name) });
     }
     if (path !== '/graphql' && path !== '/') throw new HttpError(404, 'NOT_FOUND', `No route for ${path}; GraphQL is served at /graphql`);
     if (req.method === 'GET' && wantsHtml(req)) {
@@ -122,79 +115,28 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     const bodyText = req.method === 'POST' ? await readBody(req) : undefined;
     const operation = bodyText ?? searchOf(req);
     const result = await dedup.run(req, operation, async () => {
-      const context = await requestContext(req);
+      const context: GatewayContext = await identities.of(req);
       return runGraphQL(apollo, req, async () => context, bodyText);
     });
     await writeGraphQL(res, result);
   };
 
-  /**
-   * What the gateway needs from a verified identity, derived once per token: the authenticator
-   * hands back the same Identity object for a token it has verified, so the scopes set, the
-   * forwarded identity and (through the signer's cache) its signed header are not rebuilt per request.
-   */
-  const ANONYMOUS = { caller: { authenticated: false, scopes: new Set<string>(), claims: {} }, forwarded: ANONYMOUS_IDENTITY };
-  const derived = new WeakMap<Identity, { caller: Omit<Caller, 'purpose'>; forwarded: ForwardedIdentity }>();
-  const derive = (identity: Identity | null) => {
-    if (!identity) return ANONYMOUS;
-    let entry = derived.get(identity);
-    if (!entry) {
-      const claims = Object.fromEntries(policies.forwardedClaims.filter((c) => identity.claims[c] !== undefined).map((c) => [c, identity.claims[c]]));
-      entry = {
-        caller: { authenticated: true, scopes: new Set(identity.scopes), claims: identity.claims },
-        forwarded: { authenticated: true, subject: identity.subject, scopes: identity.scopes, claims },
-      };
-      derived.set(identity, entry);
-    }
-    return entry;
-  };
-
-  /** Authenticates the caller (an invalid token is a 401, never anonymous) and signs what subgraphs will see. */
-  const requestContext = async (req: IncomingMessage): Promise<GatewayContext> => {
-    let identity;
-    try {
-      identity = await authenticator.authenticate(req.headers.authorization);
-    } catch (error) {
-      if (error instanceof AuthenticationError) throw new HttpError(error.code === 'TOKEN_VERIFICATION_UNAVAILABLE' ? 503 : 401, error.code, error.message);
-      throw error;
-    }
-    const { caller, forwarded } = derive(identity);
-    const purpose = req.headers['x-data-purpose'];
-    return {
-      caller: { ...caller, purpose: typeof purpose === 'string' ? purpose : '' },
-      identityHeader: await signer.header(forwarded),
-      unauthorizedCount: 0,
-    };
-  };
-
-  const server = createServer((req, res) => {
-    handle(req, res).catch((error: unknown) => {
-      if (res.headersSent) return res.destroy();
-      if (error instanceof HttpError) {
-        return sendGraphQLError(res, error, error.status === 401 ? { 'www-authenticate': `Bearer error="invalid_token"` } : {});
-      }
-      log.error('request failed', { error: String(error) });
-      sendGraphQLError(res, new HttpError(500, 'INTERNAL_SERVER_ERROR', 'Internal server error'));
-    });
+  const listening = await listen(handle, {
+    port: options.port,
+    host: options.host,
+    log,
+    errorHeaders: (error): Record<string, string> => (error.status === 401 ? { 'www-authenticate': `Bearer error="invalid_token"` } : {}),
   });
-  server.keepAliveTimeout = 65_000;
-  const host = options.host ?? '127.0.0.1';
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, host, resolve);
-  });
-  const port = (server.address() as AddressInfo).port;
-  const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
-  log.info('gateway listening', { url, supergraph: supergraphHash, subgraphs: subgraphs.length });
+  const url = listening.origin;
+  log.info('gateway listening', { url, supergraph: base.hash, subgraphs: base.subgraphs.length });
 
   return {
     url,
     graphqlUrl: `${url}/graphql`,
-    port,
+    port: listening.port,
     async close() {
       catalog.close();
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await listening.close();
       await apollo.stop();
       await subgraphAgent.close();
     },

@@ -11,7 +11,6 @@ import type { GraphQLHttpResult } from '../../subgraphs/mesh/http.js';
  */
 export class InflightDedup {
   private readonly inflight = new Map<string, Promise<GraphQLHttpResult>>();
-  shared = 0;
 
   run(req: IncomingMessage, operation: string, execute: () => Promise<GraphQLHttpResult>): Promise<GraphQLHttpResult> {
     // Cheap tests first: the regex runs only when a keyword appears at all.
@@ -24,7 +23,6 @@ export class InflightDedup {
     const key = `${req.method}\n${h.authorization ?? ''}\n${h['x-data-purpose'] ?? ''}\n${h.accept ?? ''}\n${operation}`;
     const pending = this.inflight.get(key);
     if (pending) {
-      this.shared++;
       // A streamed answer has a single reader: the others run their own.
       return pending.then((result) => (typeof result.body === 'string' ? result : execute()));
     }

@@ -1,13 +1,14 @@
 import { readFileSync } from 'node:fs';
+import { createLogger } from '../../subgraphs/mesh/logger.js';
 import { ConfigError } from '../config/config-error.js';
 import { loadSupergraphConfig } from '../config/supergraph-config.js';
-import { CompositionFailed, composeSubgraphs, formatCompositionMessage, loadSubgraphSchemas } from '../composition/compose-supergraph.js';
-import { formatViolation, governanceInput, runGovernance } from '../governance/governance.js';
-import { createLogger } from '../../subgraphs/mesh/logger.js';
-import { subgraphsOfSupergraph } from './supergraph-info.js';
+import { CompositionFailed, formatCompositionMessage } from '../composition/compose-supergraph.js';
+import { formatViolation } from '../governance/governance.js';
+import { composeAndGovern } from './compose-and-govern.js';
+import { Supergraph } from './supergraph.js';
 
 export interface LoadedSupergraph {
-  sdl: string;
+  supergraph: Supergraph;
   /** Where it came from, for the logs. */
   origin: string;
 }
@@ -22,17 +23,15 @@ export async function loadSupergraph(path: string, options: { routingUrls?: Reco
   if (/\.ya?ml$/i.test(path)) {
     const config = loadSupergraphConfig(path);
     try {
-      const subgraphs = await loadSubgraphSchemas(config, options);
-      const { supergraphSdl } = composeSubgraphs(subgraphs);
       // The mesh's governance rules apply to a supergraph composed at start as to `npm run compose`.
-      const governance = runGovernance(await governanceInput(config, subgraphs, supergraphSdl));
+      const { supergraph, governance } = await composeAndGovern(config, options);
       const log = createLogger('governance');
       for (const v of governance.violations.filter((v) => v.severity !== 'fail')) log.warn(formatViolation(v));
       if (governance.failed) {
         const failures = governance.violations.filter((v) => v.severity === 'fail').map(formatViolation);
         throw new ConfigError(path, null, `governance failed with ${failures.length} violation(s):\n${failures.join('\n')}`);
       }
-      return { sdl: supergraphSdl, origin: `${path} (composed at start)` };
+      return { supergraph, origin: `${path} (composed at start)` };
     } catch (error) {
       if (error instanceof CompositionFailed) {
         throw new ConfigError(path, null, `composition failed:\n${error.messages.map(formatCompositionMessage).join('\n')}`);
@@ -47,9 +46,8 @@ export async function loadSupergraph(path: string, options: { routingUrls?: Reco
     throw new ConfigError(path, null, 'supergraph file not found or not readable');
   }
   try {
-    subgraphsOfSupergraph(sdl);
+    return { supergraph: Supergraph.fromSdl(sdl), origin: path };
   } catch (error) {
     throw new ConfigError(path, null, `not a valid supergraph: ${(error as Error).message.split('\n')[0]}`);
   }
-  return { sdl, origin: path };
 }

@@ -2,10 +2,10 @@ import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled, ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import { readFileSync } from 'node:fs';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parse } from 'graphql';
-import { executeGraphQL, HttpError, readBody, sendGraphQLError, sendJson } from '../mesh/http.js';
+import { executeGraphQL, HttpError, readBody, sendJson } from '../mesh/http.js';
+import { listen } from '../mesh/http-server.js';
 import { openDomainDatabase } from './database-lifecycle.js';
 import type { Domain, SeedOptions, SubgraphContext } from './domain.js';
 import { IdentityError, IdentityVerifier, IDENTITY_HEADER, signingKeyFromEnv, type ForwardedIdentity } from '../mesh/identity.js';
@@ -104,22 +104,9 @@ export async function startSubgraph(domain: Domain, options: SubgraphOptions): P
     await executeGraphQL(apollo, req, res, context, bodyText);
   };
 
-  const server = createServer((req, res) => {
-    handle(req, res).catch((error: unknown) => {
-      if (res.headersSent) return res.destroy();
-      if (error instanceof HttpError) return sendGraphQLError(res, error);
-      log.error('request failed', { error: String(error) });
-      sendGraphQLError(res, new HttpError(500, 'INTERNAL_SERVER_ERROR', 'Internal server error'));
-    });
-  });
-  server.keepAliveTimeout = 65_000;
-  const host = options.host ?? '127.0.0.1';
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, host, resolve);
-  });
-  const port = (server.address() as AddressInfo).port;
-  const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}/graphql`;
+  const listening = await listen(handle, { port: options.port, host: options.host, log });
+  const { port } = listening;
+  const url = `${listening.origin}/graphql`;
   log.info('subgraph listening', { url });
 
   return {
@@ -131,8 +118,7 @@ export async function startSubgraph(domain: Domain, options: SubgraphOptions): P
     dataProducts,
     async close() {
       dataProducts.close();
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await listening.close();
       await apollo.stop();
       db.close();
     },

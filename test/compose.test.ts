@@ -9,7 +9,7 @@ import { loadSupergraphConfig } from '../gateway/config/supergraph-config.js';
 import { DOMAINS } from '../subgraphs/registry.js';
 import { DEFAULT_SEED } from '../subgraphs/kit/deterministic-random.js';
 import { startSubgraph, type RunningSubgraph } from '../subgraphs/kit/subgraph-server.js';
-import { acceptsConnections, ROOT, runCli, startCli, type CliResult, type RunningCli } from './helpers/cli.js';
+import { acceptsConnections, PROCESS_TEST_TIMEOUT_MS, ROOT, runCli, startCli, type CliResult, type RunningCli } from './helpers/cli.js';
 import { fullAccess, postGraphQL } from './helpers/mesh.js';
 
 const COMPOSE = 'gateway/cli/compose.ts';
@@ -49,7 +49,8 @@ function expectUserError(result: CliResult & { output: string }, ...mentions: (s
   expect(existsSync(result.output)).toBe(false);
 }
 
-describe('npm run compose: configuration mistakes name the file and the key', () => {
+// Every test here runs real processes: timeouts fit a loaded machine, and waits end on their output or exit.
+describe('npm run compose: configuration mistakes name the file and the key', { timeout: PROCESS_TEST_TIMEOUT_MS }, () => {
   it('fails on a config file that does not exist, naming it', async () => {
     const config = join(dir, 'no-such-supergraph.yaml');
     expectUserError(await compose(config), `${config}: file not found`);
@@ -120,7 +121,7 @@ describe('npm run compose: configuration mistakes name the file and the key', ()
   });
 });
 
-describe('npm run compose: composition errors name the subgraphs and the schema coordinate', () => {
+describe('npm run compose: composition errors name the subgraphs and the schema coordinate', { timeout: PROCESS_TEST_TIMEOUT_MS }, () => {
   const twoSubgraphs = (name: string, a: string, b: string) =>
     write({
       [`${name}.yaml`]: `subgraphs:\n  alpha:\n    routing_url: http://localhost:4101/graphql\n    schema:\n      file: ./${name}-alpha.graphql\n  beta:\n    routing_url: http://localhost:4102/graphql\n    schema:\n      file: ./${name}-beta.graphql\n`,
@@ -158,7 +159,7 @@ describe('npm run compose: composition errors name the subgraphs and the schema 
   });
 });
 
-describe('npm run compose: the committed artefact', () => {
+describe('npm run compose: the committed artefact', { timeout: PROCESS_TEST_TIMEOUT_MS }, () => {
   it('composes supergraph.yaml into exactly the committed supergraph.graphql (run `npm run compose` if this fails)', async () => {
     const output = join(dir, 'supergraph.graphql');
     const result = await runCli(COMPOSE, ['--config', 'supergraph.yaml', '--output', output]);
@@ -169,7 +170,7 @@ describe('npm run compose: the committed artefact', () => {
 
 });
 
-describe('npm run gateway -- --supergraph <prebuilt SDL>: a gateway in front of subgraphs running elsewhere', () => {
+describe('npm run gateway -- --supergraph <prebuilt SDL>: a gateway in front of subgraphs running elsewhere', { timeout: PROCESS_TEST_TIMEOUT_MS }, () => {
   const subgraphs: RunningSubgraph[] = [];
   let gateway: RunningCli | undefined;
   let supergraphFile: string;
@@ -218,14 +219,18 @@ describe('npm run gateway -- --supergraph <prebuilt SDL>: a gateway in front of 
     for (const name of ['customers', 'sales', 'products']) expect(subgraphs.find((s) => s.name === name)!.requestsServed()).toBeGreaterThan(0);
   });
 
-  it('stops cleanly on SIGTERM and SIGINT (exit code 0, port closed)', async () => {
-    for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-      const cli = startCli(GATEWAY, ['--supergraph', supergraphFile, '--port', '0']);
+  // One gateway process per signal, each test with its own (generous) timeout: a process start on a
+  // loaded machine takes many seconds, and the test waits for the ready line and the exit, nothing else.
+  it.each(['SIGTERM', 'SIGINT'] as const)('stops cleanly on %s (exit code 0, port closed)', async (signal) => {
+    const cli = startCli(GATEWAY, ['--supergraph', supergraphFile, '--port', '0']);
+    try {
       const [, port] = await cli.waitForOutput(/gateway ready: http:\/\/127\.0\.0\.1:(\d+)\/graphql/);
       expect(await acceptsConnections(Number(port))).toBe(true);
       const exit = await cli.stop(signal);
       expect(exit, `${signal}\nstdout: ${cli.stdout}\nstderr: ${cli.stderr}`).toEqual({ code: 0, signal: null });
       expect(await acceptsConnections(Number(port))).toBe(false);
+    } finally {
+      await cli.stop('SIGKILL');
     }
   });
 

@@ -8,7 +8,7 @@ import { loadSupergraphConfig } from '../gateway/config/supergraph-config.js';
 import { formatViolation, governanceInput, loadRuleSeverities, runGovernance, type Violation } from '../gateway/governance/governance.js';
 import { RULES, type RuleSeverity } from '../gateway/governance/rules.js';
 import { parseDescriptors } from '../subgraphs/mesh/data-products/descriptor-reader.js';
-import { ROOT, runCli } from './helpers/cli.js';
+import { PROCESS_TEST_TIMEOUT_MS, ROOT, runCli } from './helpers/cli.js';
 import { replaceOnce } from './helpers/data-products.js';
 
 /** A small governed subgraph that passes every rule; each test breaks one thing. */
@@ -232,7 +232,8 @@ describe('the mesh governance rules', () => {
   });
 });
 
-describe('npm run compose runs the rules', () => {
+// Real processes (up to three per test): a timeout that fits a loaded machine; each test waits for the CLI's exit.
+describe('npm run compose runs the rules', { timeout: PROCESS_TEST_TIMEOUT_MS }, () => {
   let dir: string;
   const COMPOSE = 'gateway/cli/compose.ts';
   beforeAll(() => {

@@ -9,7 +9,7 @@ import { runQuality, SYNTHETIC_AS_OF } from '../subgraphs/kit/data-products/qual
 import { DEFAULT_SEED } from '../subgraphs/kit/deterministic-random.js';
 import { startSubgraph, type RunningSubgraph } from '../subgraphs/kit/subgraph-server.js';
 import { DOMAINS } from '../subgraphs/registry.js';
-import { runCli } from './helpers/cli.js';
+import { PROCESS_TEST_TIMEOUT_MS, runCli } from './helpers/cli.js';
 import { copyDatabase, getDataProducts } from './helpers/data-products.js';
 import { TEST_SIGNING_KEY } from './helpers/mesh.js';
 
@@ -137,7 +137,8 @@ describe('quality rules run as one SQL statement each', () => {
   });
 });
 
-describe('npm run quality', () => {
+// Real processes: a timeout that fits a loaded machine; each test waits for the CLI's exit.
+describe('npm run quality', { timeout: PROCESS_TEST_TIMEOUT_MS }, () => {
   const dataDir = () => inject('dataDir');
 
   it('prints one row per rule of every descriptor and exits 0 on the seeded data', async () => {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DOMAINS } from '../subgraphs/registry.js';
-import { acceptsConnections, freePort, freePortRange, startCli, type RunningCli } from './helpers/cli.js';
+import { acceptsConnections, CLI_TIMEOUT_MS, freePort, freePortRange, PROCESS_TEST_TIMEOUT_MS, startCli, type RunningCli } from './helpers/cli.js';
 import { fullAccess, postGraphQL } from './helpers/mesh.js';
 
 /**
@@ -29,18 +29,19 @@ beforeAll(async () => {
     '--data-dir', dataDir,
     '--scale', '0.02',
   ]);
-  // The banner is printed once everything is up; the first start also seeds the databases.
-  await mesh.waitForOutput(/Press Ctrl-C to stop\./, 120_000);
-});
+  // The banner is printed once everything is up; the first start also seeds the databases and
+  // starts six processes: on a loaded machine that is several CLI starts' worth of time.
+  await mesh.waitForOutput(/Press Ctrl-C to stop\./, 2 * CLI_TIMEOUT_MS);
+}, 2 * CLI_TIMEOUT_MS + 60_000);
 
 afterAll(async () => {
   await mesh?.stop('SIGTERM');
   rmSync(dataDir, { recursive: true, force: true });
-});
+}, PROCESS_TEST_TIMEOUT_MS);
 
 const subgraphPorts = () => DOMAINS.map((_, i) => subgraphPortBase + i);
 
-describe('npm start: the whole mesh from one command', () => {
+describe('npm start: the whole mesh from one command', { timeout: PROCESS_TEST_TIMEOUT_MS }, () => {
   it('prints the gateway URL, the explorer URL and every subgraph with its URL and database', () => {
     const out = mesh.stdout;
     expect(out).toMatch(new RegExp(`gateway\\s+http://127\\.0\\.0\\.1:${gatewayPort}/graphql`));

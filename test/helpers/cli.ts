@@ -5,6 +5,19 @@ import { fileURLToPath } from 'node:url';
 /** The repository root: CLIs run from here, as a user would run `npm run …`. */
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
+/**
+ * How long one of our CLIs may take to start (or to run to completion) on a loaded 2-core machine,
+ * where `node --import tsx` alone can take many seconds. A backstop against a hung process, never a
+ * measurement: every wait ends on the process's own output or exit as soon as it comes.
+ */
+export const CLI_TIMEOUT_MS = 120_000;
+
+/**
+ * The timeout of a test (or hook) that runs real processes: several CLI runs on a loaded machine,
+ * and above CLI_TIMEOUT_MS, so a helper's own error (with the process's output) comes first.
+ */
+export const PROCESS_TEST_TIMEOUT_MS = 300_000;
+
 export interface CliResult {
   code: number | null;
   signal: NodeJS.Signals | null;
@@ -25,10 +38,11 @@ export function runCli(script: string, args: string[], options: { timeoutMs?: nu
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    const timeoutMs = options.timeoutMs ?? CLI_TIMEOUT_MS;
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`${script} ${args.join(' ')} did not exit within ${options.timeoutMs ?? 30_000} ms\nstdout: ${stdout}\nstderr: ${stderr}`));
-    }, options.timeoutMs ?? 30_000);
+      reject(new Error(`${script} ${args.join(' ')} did not exit within ${timeoutMs} ms\nstdout: ${stdout}\nstderr: ${stderr}`));
+    }, timeoutMs);
     child.once('error', reject);
     child.once('close', (code, signal) => {
       clearTimeout(timer);
@@ -46,7 +60,7 @@ export interface RunningCli {
   waitForOutput(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
   /** Resolves when the process has exited (immediately if it already has). */
   exited(): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  /** Sends `signal` and waits for the exit; SIGKILLs after `timeoutMs`. */
+  /** Sends `signal` and waits for the exit (SIGKILLs after `timeoutMs`, a backstop against a hung shutdown). */
   stop(signal?: NodeJS.Signals, timeoutMs?: number): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
@@ -79,7 +93,7 @@ export function startCli(script: string, args: string[], options: { env?: NodeJS
     get stderr() {
       return stderr;
     },
-    waitForOutput(pattern, timeoutMs = 60_000) {
+    waitForOutput(pattern, timeoutMs = CLI_TIMEOUT_MS) {
       return new Promise((resolve, reject) => {
         const check = () => {
           const match = stdout.match(pattern);
@@ -102,7 +116,7 @@ export function startCli(script: string, args: string[], options: { env?: NodeJS
       });
     },
     exited: () => exit,
-    async stop(signal = 'SIGTERM', timeoutMs = 15_000) {
+    async stop(signal = 'SIGTERM', timeoutMs = CLI_TIMEOUT_MS) {
       if (!hasExited()) {
         const kill = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
         child.kill(signal);
@@ -135,11 +149,14 @@ export function isPortBound(port: number, host = '127.0.0.1'): Promise<boolean> 
   });
 }
 
-/** Whether something accepts TCP connections on the port right now. */
+/**
+ * Whether something accepts TCP connections on the port right now: a closed port refuses at once;
+ * the timeout only guards against a connect that never settles (generous: this process may be starved).
+ */
 export function acceptsConnections(port: number, host = '127.0.0.1'): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = connect({ port, host });
-    socket.setTimeout(2000);
+    socket.setTimeout(30_000);
     socket.once('connect', () => {
       socket.destroy();
       resolve(true);

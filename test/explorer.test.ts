@@ -214,7 +214,7 @@ describe('the explorer in headless Chromium', { timeout: 120_000 }, () => {
       await page.getByRole('button', { name: 'Show Documentation Explorer' }).click();
       const docs = page.locator('.graphiql-doc-explorer');
       await docs.getByText('Root Types').waitFor();
-      await expect.poll(() => docs.innerText()).toContain('query: Query');
+      await expect.poll(() => docs.innerText(), { timeout: 60_000 }).toContain('query: Query');
       await docs.getByRole('link', { name: 'Query', exact: true }).first().click();
       await docs.getByText('customer(id: ID!): Customer').waitFor();
       const text = await docs.innerText();

@@ -206,7 +206,8 @@ describe('quality inside each subgraph', () => {
   const running: RunningSubgraph[] = [];
   afterAll(() => Promise.all(running.map((s) => s.close())));
 
-  it('runs at start and then periodically, and serves the latest results at GET /data-products (signed callers only)', async () => {
+  // Waits on the subgraph's own endpoint for the next periodic run: generous bounds, as a loaded machine may delay it.
+  it('runs at start and then periodically, and serves the latest results at GET /data-products (signed callers only)', { timeout: 120_000 }, async () => {
     const dbPath = await brokenCopy('products');
     const products = DOMAINS.find((d) => d.name === 'products')!;
     const subgraph = await startSubgraph(products, { port: 0, dbPath, scale: 1, seed: DEFAULT_SEED, signingKey: TEST_SIGNING_KEY, dataProducts: { qualityIntervalMs: 50 } });
@@ -221,7 +222,7 @@ describe('quality inside each subgraph', () => {
     writer.exec('UPDATE products SET price = -1 WHERE id = 5');
     writer.close();
     await expect
-      .poll(async () => (await getDataProducts(subgraph)).body.quality.results.find((r: { rule: string }) => r.rule === 'price-in-range')?.status, { timeout: 5_000 })
+      .poll(async () => (await getDataProducts(subgraph)).body.quality.results.find((r: { rule: string }) => r.rule === 'price-in-range')?.status, { timeout: 60_000 })
       .toBe('failed');
     const { body } = await getDataProducts(subgraph);
     expect(body.subgraph).toBe('products');

@@ -1,23 +1,36 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createSubgraphAgent, SubgraphDataSource } from '../gateway/server/subgraph-data-source.js';
 
 /**
  * The gateway's subgraph transport shares identical in-flight fetches, but only between callers
  * with the same signed identity, and never for mutations. The subgraph here holds its answers
- * until released, so the calls really overlap.
+ * until released, so the calls really overlap; once released, it answers at once. Tests wait on
+ * requests arriving, never on time passing.
  */
 let server: Server;
 let url: string;
 const held: { req: IncomingMessage; res: ServerResponse; body: string }[] = [];
+/** Requests the subgraph received since the test began, held or answered. */
+let received = 0;
+let holding = true;
+const arrivals = new Set<() => void>();
 const agent = createSubgraphAgent();
+
+function answer(h: { req: IncomingMessage; res: ServerResponse }) {
+  h.res.writeHead(200, { 'content-type': 'application/json' });
+  h.res.end(JSON.stringify({ data: { who: h.req.headers['x-mesh-identity'] } }));
+}
 
 beforeAll(async () => {
   server = createServer(async (req, res) => {
     let body = '';
     for await (const chunk of req) body += chunk;
-    held.push({ req, res, body });
+    received++;
+    if (holding) held.push({ req, res, body });
+    else answer({ req, res });
+    arrivals.forEach((arrived) => arrived());
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`;
@@ -28,14 +41,27 @@ afterAll(async () => {
   await new Promise((r) => server.close(r));
 });
 
-async function untilHeld(n: number) {
-  for (let i = 0; i < 200 && held.length < n; i++) await new Promise((r) => setTimeout(r, 5));
+beforeEach(() => {
+  received = 0;
+  holding = true;
+});
+
+/** Resolves once `n` requests are held (the test's timeout bounds the wait). */
+function untilHeld(n: number): Promise<void> {
+  return new Promise((resolve) => {
+    const check = () => {
+      if (held.length < n) return;
+      arrivals.delete(check);
+      resolve();
+    };
+    arrivals.add(check);
+    check();
+  });
 }
+/** Answers every held request, and from now on every request as it arrives. */
 function releaseAll() {
-  for (const h of held.splice(0)) {
-    h.res.writeHead(200, { 'content-type': 'application/json' });
-    h.res.end(JSON.stringify({ data: { who: h.req.headers['x-mesh-identity'] } }));
-  }
+  holding = false;
+  held.splice(0).forEach(answer);
 }
 const call = (source: SubgraphDataSource, query: string, identityHeader: string) =>
   source.process({ request: { query, variables: {} }, context: { identityHeader } } as any);
@@ -45,10 +71,10 @@ describe('subgraph transport', () => {
     const source = new SubgraphDataSource('test', url, agent);
     const calls = [1, 2, 3].map(() => call(source, '{ a }', 'identity-A'));
     await untilHeld(1);
-    await new Promise((r) => setTimeout(r, 30));
-    expect(held).toHaveLength(1);
     releaseAll();
     const results = await Promise.all(calls);
+    // Every request sent has been answered by now: a second one would have been counted.
+    expect(received).toBe(1);
     expect(results.map((r) => r.data)).toEqual([{ who: 'identity-A' }, { who: 'identity-A' }, { who: 'identity-A' }]);
     expect(results[0]!.data).not.toBe(results[1]!.data);
   });

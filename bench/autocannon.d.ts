@@ -40,6 +40,12 @@ declare module 'autocannon' {
     throughput: Histogram;
     statusCodeStats: Record<string, { count: number }>;
   }
-  function autocannon(options: Options): Promise<Result>;
+  /** The running load: a promise of its result that also reports each answer and error as it happens. */
+  interface Instance extends Promise<Result> {
+    on(event: 'response' | 'reqError', listener: () => void): this;
+    /** Ends the run at its next sample tick (once a second), as if its duration had elapsed. */
+    stop(): void;
+  }
+  function autocannon(options: Options): Instance;
   export default autocannon;
 }

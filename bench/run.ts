@@ -15,6 +15,8 @@
  * read from /proc. Every query is sent once per gateway before load and must come back without
  * `errors` and with the same data from every gateway; under load any non-2xx, socket error,
  * timeout or GraphQL error invalidates the run (exit code 1, `valid: false` in the results).
+ * Quick mode checks answers, not speed: its short load window stays open until enough answers were
+ * checked, so a slow gateway on a busy machine is not mistaken for a broken one (see loadWindow).
  */
 import autocannon from 'autocannon';
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -293,6 +295,47 @@ async function waitForQuietMachine(pids: number[], maxSeconds: number): Promise<
   }
 }
 
+/** How long quick mode waits for each answer, and beyond its window for the answers it needs. */
+const QUICK_PATIENCE_SECONDS = 120;
+
+/**
+ * One load window. A full run measures exactly `--duration`: a gateway that completes nothing in it
+ * is reported at 0 req/s (and the run is invalid). Quick mode checks answers, not speed: on a busy
+ * machine a slow gateway may complete nothing in its short window, so the window stays open until
+ * at least `--connections` answers came back and were checked (`verifyBody`), or an error ended the
+ * run's validity anyway; each request may take up to QUICK_PATIENCE_SECONDS. The figures describe
+ * the window as it really was (its duration, its answers), never a padded one.
+ */
+async function loadWindow(options: Parameters<typeof autocannon>[0], s: Settings): Promise<{ result: Awaited<ReturnType<typeof autocannon>>; extended: boolean }> {
+  if (!s.quick) return { result: await autocannon({ ...options, duration: s.duration }), extended: false };
+  const instance = autocannon({ ...options, duration: s.duration + QUICK_PATIENCE_SECONDS, timeout: QUICK_PATIENCE_SECONDS });
+  let answers = 0;
+  let errors = 0;
+  let windowOver = false;
+  let extended = false;
+  const stopWhenChecked = () => {
+    if (windowOver && (answers >= s.connections || errors > 0)) instance.stop();
+  };
+  instance.on('response', () => {
+    answers++;
+    stopWhenChecked();
+  });
+  instance.on('reqError', () => {
+    errors++;
+    stopWhenChecked();
+  });
+  const timer = setTimeout(() => {
+    windowOver = true;
+    extended = answers < s.connections && errors === 0;
+    stopWhenChecked();
+  }, s.duration * 1000);
+  try {
+    return { result: await instance, extended };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 async function measureLoad(a: {
   s: Settings;
   url: string;
@@ -305,6 +348,8 @@ async function measureLoad(a: {
   subgraphs: Subgraph[];
   subgraphPids: number[];
   sampler: MemorySampler;
+  /** Notes a remark about this measurement for the results' warnings. */
+  warn?: (message: string) => void;
 }): Promise<Omit<LoadResult, 'gateway' | 'query' | 'callers'>> {
   const { s, query: q, expectedBody } = a;
   let graphqlErrors = 0;
@@ -352,7 +397,8 @@ async function measureLoad(a: {
     const machine0 = machineBusySeconds();
     const own0 = process.cpuUsage();
     const t0 = performance.now();
-    const result = await autocannon({ ...options, duration: s.duration });
+    const { result, extended } = await loadWindow(options, s);
+    if (extended) a.warn?.(`quick mode: fewer than ${s.connections} answers in the ${s.duration} s window; it stayed open until they came (${round(result.duration, 1)} s)`);
     const wall = (performance.now() - t0) / 1000;
     const own = process.cpuUsage(own0);
     const ownCpu = (own.user + own.system) / 1e6;
@@ -639,8 +685,8 @@ async function main() {
       for (const callers of s.callers) {
         for (const q of s.queries.filter((x) => !x.scalingOnly)) {
           if (checks.some((c) => c.gateway === spec.id && c.query === q.id && !c.ok)) continue;
-          const load = await measureLoad({ s, url, headers, callerHeaders: callers === 'distinct' ? distinct.map((c) => callerHeadersFor(spec, c)) : undefined, query: q, expectedBody: expected.get(q.id), gatewayPid: child.pid, subgraphs, subgraphPids, sampler });
           const tag = `${spec.id} / ${q.id} / ${callers} caller${callers === 'same' ? '' : 's'}`;
+          const load = await measureLoad({ s, url, headers, callerHeaders: callers === 'distinct' ? distinct.map((c) => callerHeadersFor(spec, c)) : undefined, query: q, expectedBody: expected.get(q.id), gatewayPid: child.pid, subgraphs, subgraphPids, sampler, warn: (m) => warnings.push(`${tag}: ${m}`) });
           loads.push({ gateway: spec.id, query: q.id, callers, ...load });
           if (load.otherCpuPercent > DISTURBED_PERCENT) {
             warnings.push(`${tag}: other processes used ${load.otherCpuPercent}% of a core during the measurement (after ${load.attempts} attempts); figures are disturbed`);

@@ -20,11 +20,13 @@ describe('composition from subgraph_url', () => {
   it('introspects one of our subgraphs (which only answers signed identities) and composes it with the others', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'introspect-'));
     const file = (name: string) => resolve(`subgraphs/${name}/schema.graphql`);
+    // Every other subgraph of supergraph.yaml, from its schema file.
+    const others = loadSupergraphConfig(resolve('supergraph.yaml')).subgraphs.filter((s) => s.name !== customers.name);
     const yaml = [
       'federation_version: =2.9.0',
       'subgraphs:',
       `  customers: { routing_url: "${subgraph.url}", schema: { subgraph_url: "${subgraph.url}" } }`,
-      ...['products', 'sales', 'marketing', 'finance'].map((n) => `  ${n}: { routing_url: "http://localhost:1/graphql", schema: { file: "${file(n)}" } }`),
+      ...others.map(({ name: n }) => `  ${n}: { routing_url: "http://localhost:1/graphql", schema: { file: "${file(n)}" } }`),
     ].join('\n');
     writeFileSync(join(dir, 'supergraph.yaml'), yaml);
     const subgraphs = await loadSubgraphSchemas(loadSupergraphConfig(join(dir, 'supergraph.yaml')));

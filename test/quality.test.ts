@@ -190,7 +190,7 @@ describe('npm run quality', { timeout: PROCESS_TEST_TIMEOUT_MS }, () => {
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/nowhere\/products\.db: no products database here: start the mesh once/);
     const unknown = await runCli(QUALITY, ['--domain', 'inventory']);
-    expect(unknown.stderr).toContain('error: --domain: unknown domain inventory (known: customers, products, sales, marketing, finance)');
+    expect(unknown.stderr).toContain(`error: --domain: unknown domain inventory (known: ${DOMAINS.map((d) => d.name).join(', ')})`);
     const asOf = await runCli(QUALITY, ['--as-of', 'yesterday']);
     expect(asOf.stderr).toContain('"yesterday" is not an ISO-8601 instant');
   });

@@ -1,7 +1,9 @@
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { signingKeyFromEnv } from '../../subgraphs/mesh/identity.js';
 import type { JwtSettings } from '../authentication/jwt-authenticator.js';
 import { ConfigError } from './config-error.js';
+import { DEFAULT_SETTINGS_FILE, loadGatewaySettings, type GatewaySettings } from './gateway-settings.js';
 
 export type AuthorizationMode = 'filter' | 'reject' | 'dry_run';
 
@@ -15,14 +17,16 @@ export interface GatewayConfig {
   signingKey: string;
   /** True when JWT_SECRET fell back to the development default. */
   developmentSecret: boolean;
+  /** Limits, demand control, trusted documents, CORS, introspection, timeouts (defaults when absent). */
+  settings?: GatewaySettings;
 }
 
 export const DEV_JWT_SECRET = 'dev-only-jwt-secret-do-not-use-in-production-0123456789';
 export const DEFAULT_POLICIES_FILE = fileURLToPath(new URL('../governance/policies.yaml', import.meta.url));
 
 /** Variables this gateway reads; a misspelt one (JWT_SECRETS, AUTHZ_MOD…) is an error, not ignored. */
-const KNOWN = ['JWT_SECRET', 'JWKS_URL', 'JWKS_FILE', 'JWT_ISSUER', 'JWT_AUDIENCE', 'AUTHZ_MODE', 'POLICIES_FILE'];
-const OUR_PREFIXES = /^(JWT_|JWKS_|AUTHZ_|POLICIES_)/;
+const KNOWN = ['JWT_SECRET', 'JWKS_URL', 'JWKS_FILE', 'JWT_ISSUER', 'JWT_AUDIENCE', 'AUTHZ_MODE', 'POLICIES_FILE', 'GATEWAY_CONFIG'];
+const OUR_PREFIXES = /^(JWT_|JWKS_|AUTHZ_|POLICIES_|GATEWAY_CONF)/;
 
 export function gatewayConfigFromEnv(env: NodeJS.ProcessEnv = process.env, warn: (m: string) => void = console.warn): GatewayConfig {
   for (const name of Object.keys(env)) {
@@ -55,5 +59,6 @@ export function gatewayConfigFromEnv(env: NodeJS.ProcessEnv = process.env, warn:
     policiesFile: env.POLICIES_FILE ?? DEFAULT_POLICIES_FILE,
     signingKey,
     developmentSecret,
+    settings: loadGatewaySettings(env.GATEWAY_CONFIG ?? (existsSync(DEFAULT_SETTINGS_FILE) ? DEFAULT_SETTINGS_FILE : null), env.NODE_ENV === 'production'),
   };
 }

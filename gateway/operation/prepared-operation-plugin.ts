@@ -1,4 +1,4 @@
-import type { ApolloServerPlugin } from '@apollo/server';
+import type { ApolloServerPlugin, GraphQLRequestContext } from '@apollo/server';
 import type { OperationCache, PreparedOperation } from './operation-cache.js';
 
 export interface OperationContext {
@@ -6,16 +6,27 @@ export interface OperationContext {
 }
 
 /**
- * Prepares the operation Apollo resolved (once per query hash and operation name, from the cache)
- * and puts it on the context, where authorization, limits, cost and the catalog find it. An
- * operation name the document does not define is a coded 400 here, not a failure later.
+ * A check on a prepared, validated operation before anything executes (demand control). It throws
+ * an OperationError (a coded 4xx) to refuse the operation.
  */
-export function preparedOperationPlugin(operations: () => OperationCache): ApolloServerPlugin<OperationContext> {
+export interface OperationCheck {
+  name: string;
+  check(operation: PreparedOperation, rc: GraphQLRequestContext<OperationContext>): void;
+}
+
+/**
+ * Prepares the operation Apollo resolved (once per query hash and operation name, from the cache),
+ * runs the checks in order, and puts it on the context, where authorization, limits, cost and the
+ * catalog find it. An operation name the document does not define is a coded 400 here.
+ */
+export function preparedOperationPlugin(operations: () => OperationCache, checks: readonly OperationCheck[] = []): ApolloServerPlugin<OperationContext> {
   return {
     async requestDidStart() {
       return {
         async didResolveOperation(rc) {
-          rc.contextValue.operation = operations().get(rc.document, rc.queryHash, rc.request.operationName);
+          const operation = operations().get(rc.document, rc.queryHash, rc.request.operationName);
+          for (const c of checks) c.check(operation, rc);
+          rc.contextValue.operation = operation;
         },
       };
     },

@@ -7,7 +7,7 @@ import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginSchemaReportingDisabled, ApolloServerPluginUsageReportingDisabled } from '@apollo/server/plugin/disabled';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { HttpError, readBody, runGraphQL, searchOf, sendJson, writeGraphQL } from '../../subgraphs/mesh/http.js';
+import { HttpError, parseJsonBody, readBody, runGraphQL, searchOf, sendJson, writeGraphQL } from '../../subgraphs/mesh/http.js';
 import { listen } from '../../subgraphs/mesh/http-server.js';
 import { IdentitySigner } from '../../subgraphs/mesh/identity.js';
 import { createLogger } from '../../subgraphs/mesh/logger.js';
@@ -19,6 +19,8 @@ import { AuthorizingGateway, rejectedStatusPlugin } from '../authorization/autho
 import { PolicyBook } from '../authorization/policy-book.js';
 import { catalogIdentity, startCatalog, type CatalogOptions } from '../catalog/catalog.js';
 import { gatewayConfigFromEnv, type GatewayConfig } from '../config/gateway-config.js';
+import { defaultSettings } from '../config/gateway-settings.js';
+import { RequestGuard } from '../limits/request-guard.js';
 import { ExplorerPage } from '../explorer/explorer-page.js';
 import { OperationCache } from '../operation/operation-cache.js';
 import { preparedOperationPlugin } from '../operation/prepared-operation-plugin.js';
@@ -56,6 +58,7 @@ const log = createLogger('gateway');
 export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
   const base = options.supergraph ?? Supergraph.fromSdl(options.supergraphSdl ?? '');
   const config = options.config ?? gatewayConfigFromEnv(process.env, (m) => log.warn(m));
+  const settings = config.settings ?? defaultSettings();
   const policies = new PolicyBook(config.policiesFile);
   // The data product catalog joins the graph: its root fields are composed into the supergraph served.
   const catalog = await startCatalog({ supergraph: base, identityHeader: catalogIdentity(config.signingKey), options: options.catalog, log });
@@ -63,6 +66,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   // Built once per supergraph: the enforcement index, and the policies it names (all must exist).
   const authorizer = new Authorizer(supergraph.security, config.authorizationMode, policies);
   const operations = new OperationCache(supergraph.schema);
+  const guard = new RequestGuard(settings.limits, () => operations, log);
   const identities = new RequestIdentities(new JwtAuthenticator(config.jwt), new IdentitySigner(config.signingKey), policies.forwardedClaims);
 
   const subgraphAgent = createSubgraphAgent();
@@ -79,6 +83,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     // Our CLIs own SIGINT/SIGTERM (close the HTTP server, stop children, exit 0); Apollo's own
     // handler would race them and re-raise the signal, killing the process mid-shutdown.
     stopOnTerminationSignals: false,
+    // Router's parser_max_tokens: graphql-js stops lexing past it (GRAPHQL_PARSE_FAILED, 400).
+    parseOptions: settings.limits.parser_max_tokens > 0 ? { maxTokens: settings.limits.parser_max_tokens } : {},
     plugins: [
       ApolloServerPluginLandingPageDisabled(),
       ApolloServerPluginUsageReportingDisabled(),
@@ -112,11 +118,16 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     if (req.method !== 'GET' && req.method !== 'POST') {
       throw new HttpError(405, 'METHOD_NOT_ALLOWED', 'Use POST (or GET for queries) on /graphql');
     }
-    const bodyText = req.method === 'POST' ? await readBody(req) : undefined;
+    const bodyText = req.method === 'POST' ? await readBody(req, settings.limits.http_max_request_bytes || Infinity) : undefined;
+    const body = bodyText === undefined ? undefined : parseJsonBody(bodyText);
+    const params = body === undefined ? new URLSearchParams(searchOf(req)) : null;
+    // Limits before Apollo parses and validates: what they refuse never costs validation time.
+    if (isRecord(body)) guard.check(body.query, body.operationName);
+    else if (params) guard.check(params.get('query'), params.get('operationName'));
     const operation = bodyText ?? searchOf(req);
     const result = await dedup.run(req, operation, async () => {
       const context: GatewayContext = await identities.of(req);
-      return runGraphQL(apollo, req, async () => context, bodyText);
+      return runGraphQL(apollo, req, async () => context, bodyText, body);
     });
     await writeGraphQL(res, result);
   };
@@ -157,6 +168,8 @@ function explorerDevelopmentToken(config: GatewayConfig, authorizer: Authorizer)
     audience: config.jwt.audience,
   });
 }
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** A browser navigating to the URL (not a GraphQL client doing a GET query). */
 function wantsHtml(req: IncomingMessage): boolean {

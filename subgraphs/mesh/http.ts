@@ -88,8 +88,10 @@ export async function runGraphQL<C extends BaseContext>(
   req: IncomingMessage,
   context: () => Promise<C>,
   bodyText?: string,
+  /** The POST body already parsed (the gateway reads it before Apollo does): not parsed twice. */
+  parsedBody?: unknown,
 ): Promise<GraphQLHttpResult> {
-  const body = req.method === 'POST' ? parseJsonBody(bodyText ?? (await readBody(req))) : undefined;
+  const body = req.method === 'POST' ? (parsedBody ?? parseJsonBody(bodyText ?? (await readBody(req)))) : undefined;
   const response = await server.executeHTTPGraphQLRequest({
     httpGraphQLRequest: { method: req.method ?? 'GET', headers: toHeaderMap(req), search: searchOf(req), body },
     context,

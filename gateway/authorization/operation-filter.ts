@@ -3,6 +3,7 @@ import {
   Kind,
   valueFromASTUntyped,
   visit,
+  type DirectiveNode,
   type DocumentNode,
   type FieldNode,
   type FragmentDefinitionNode,
@@ -35,6 +36,11 @@ export interface NullEntry {
   readonly onlyFor: ReadonlySet<string> | null;
   /** null: the field was removed and becomes null here; else descend into its value. */
   readonly next: NullPlan | null;
+  /**
+   * For a removed field whose response key another kept selection at the same level still
+   * provides: what to apply inside the value instead of nulling it (its own removed children).
+   */
+  readonly ifProvided?: NullPlan | null;
 }
 
 export interface FilterOutcome {
@@ -148,6 +154,8 @@ interface SetResult {
   narrowed: boolean;
   /** Types (of this set's parent) whose objects get a `__typename` the client selected. */
   asked: ReadonlySet<string> | null;
+  /** Response keys the kept selections still provide: for every object (null) or objects of these types. */
+  provided: Map<string, ReadonlySet<string> | null>;
   /** Coordinates kept here, and the sets kept below (for the catalog's lineage). */
   coordinates: string[];
   below: SetShape[];
@@ -161,6 +169,11 @@ interface LevelResult {
 }
 
 const TYPENAME: FieldNode = { kind: Kind.FIELD, name: { kind: Kind.NAME, value: '__typename' } };
+const SKIP_ALWAYS: DirectiveNode = {
+  kind: Kind.DIRECTIVE,
+  name: { kind: Kind.NAME, value: 'skip' },
+  arguments: [{ kind: Kind.ARGUMENT, name: { kind: Kind.NAME, value: 'if' }, value: { kind: Kind.BOOLEAN, value: true } }],
+};
 
 class Filter {
   private readonly sets = new Map<number, SetResult>();
@@ -204,13 +217,14 @@ class Filter {
     if (level) return level;
     const result = this.set(set);
     let selections = result.selections;
+    const nulls = this.unlessProvided(set, result);
     let strip: ReadonlySet<string> | null = null;
     const hasTypename = selections.some((s) => s.kind === Kind.FIELD && s.name.value === '__typename' && !s.alias && !isExcluded(s, this.variables));
-    if (result.narrowed && selections.length > 0 && !hasTypename) {
+    if (nulls.some((e) => e.onlyFor !== null) && selections.length > 0 && !hasTypename) {
       selections = [...selections, TYPENAME];
       strip = result.asked ?? this.types.intern([]);
     }
-    const plan = result.nulls.length || strip ? { id: ++this.ids, nulls: result.nulls, strip } : null;
+    const plan = nulls.length || strip ? { id: ++this.ids, nulls, strip } : null;
     const errors = result.errors.length ? { id: ++this.ids, entries: result.errors } : null;
     level = { result, selections, plan, errors };
     this.levels.set(set.id, level);
@@ -229,6 +243,13 @@ class Filter {
     let narrowed = false;
     let asked: Set<string> | null = null;
     let changed = false;
+    let excludedDropped = false;
+    const provided = new Map<string, ReadonlySet<string> | null>();
+    const provide = (key: string, types: ReadonlySet<string> | null) => {
+      const before = provided.get(key);
+      if (before === null) return;
+      provided.set(key, types === null || before === undefined ? types : this.types.intern([...before, ...types]));
+    };
     const ask = (types: Iterable<string>) => {
       asked ??= new Set();
       for (const t of types) asked.add(t);
@@ -240,7 +261,7 @@ class Filter {
       // as written; anything with fragments inside goes (it would not run anyway).
       if (isExcluded(node, this.variables)) {
         if (node.kind === Kind.FIELD && !node.selectionSet) out.push(node);
-        else changed = true;
+        else changed = excludedDropped = true;
         return;
       }
       if (selection.kind === 'unknown') {
@@ -251,19 +272,21 @@ class Filter {
         if (!selection.field) {
           // __typename and introspection are never filtered.
           out.push(node);
+          provide(selection.responseKey, null);
           if (selection.node.name.value === '__typename' && !selection.node.alias) ask(possibleTypeNames(schema, set.parent));
           return;
         }
         const type = selection.type!;
         if (!this.isAllowed(set, i)) {
           this.denied = changed = true;
-          nulls.add({ responseKey: selection.responseKey, type, onlyFor: null, next: null }, this.nullKey(selection.responseKey, null, null));
+          nulls.add({ responseKey: selection.responseKey, type, onlyFor: null, next: null, ifProvided: null }, this.nullKey(selection.responseKey, null, null));
           errors.add({ responseKey: selection.responseKey, type, next: null }, `${selection.responseKey}|`);
           return;
         }
         coordinates.push(selection.coordinate!);
         if (!selection.children) {
           out.push(node);
+          provide(selection.responseKey, null);
           return;
         }
         const child = this.level(selection.children);
@@ -271,10 +294,14 @@ class Filter {
         if (child.selections.length === 0) {
           // Nothing left to ask for: the field itself goes, and comes back null.
           changed = true;
-          nulls.add({ responseKey: selection.responseKey, type, onlyFor: null, next: null }, this.nullKey(selection.responseKey, null, null));
+          nulls.add(
+            { responseKey: selection.responseKey, type, onlyFor: null, next: null, ifProvided: child.plan },
+            `${this.nullKey(selection.responseKey, null, null)}|${child.plan?.id ?? ''}`,
+          );
           return;
         }
         below.push(selection.children);
+        provide(selection.responseKey, null);
         if (child.plan) nulls.add({ responseKey: selection.responseKey, type, onlyFor: null, next: child.plan }, this.nullKey(selection.responseKey, null, child.plan));
         if (child.selections === selection.children.node.selections) out.push(node);
         else {
@@ -294,7 +321,7 @@ class Filter {
       const within = possibleTypeNames(schema, selection.condition);
       for (const e of inner.nulls) {
         const onlyFor = narrowing ? this.types.intersect(e.onlyFor, within) : e.onlyFor;
-        nulls.add(onlyFor === e.onlyFor ? e : { ...e, onlyFor }, this.nullKey(e.responseKey, onlyFor, e.next));
+        nulls.add(onlyFor === e.onlyFor ? e : { ...e, onlyFor }, `${this.nullKey(e.responseKey, onlyFor, e.next)}|${e.ifProvided?.id ?? ''}`);
       }
       for (const e of inner.errors) errors.add(e, `${e.responseKey ?? ''}|${e.next?.id ?? ''}`);
       if (inner.narrowed || (narrowing && inner.nulls.length > 0)) narrowed = true;
@@ -304,6 +331,7 @@ class Filter {
         return;
       }
       below.push(selection.children);
+      for (const [key, types] of inner.provided) provide(key, narrowing ? (types === null ? this.types.intern(within) : this.types.intersect(types, within)) : types);
       if (selection.name !== null || !inner.changed) out.push(node);
       else {
         changed = true;
@@ -311,6 +339,10 @@ class Filter {
       }
     });
 
+    // Only @skip/@include emptied this set: keep it a valid, empty object (`{}`), not a null.
+    if (out.length === 0 && excludedDropped && nulls.items.length === 0 && errors.items.length === 0) {
+      out.push({ ...TYPENAME, directives: [SKIP_ALWAYS] });
+    }
     const result: SetResult = {
       selections: changed ? out : set.node.selections,
       changed,
@@ -318,11 +350,38 @@ class Filter {
       errors: errors.items,
       narrowed,
       asked,
+      provided,
       coordinates,
       below,
     };
     this.sets.set(set.id, result);
     return result;
+  }
+
+  /**
+   * A removed field's key may still come back from another kept selection at the same level
+   * (`{ users { name } users { secret } }`, or `label` on an interface denied but allowed through
+   * `... on Book`): those objects keep the value (with the removed field's own nulls inside), and
+   * only the others get the null.
+   */
+  private unlessProvided(set: SetShape, result: SetResult): NullEntry[] {
+    if (result.provided.size === 0 || !result.nulls.some((e) => e.next === null && result.provided.has(e.responseKey))) return result.nulls;
+    const out: NullEntry[] = [];
+    for (const e of result.nulls) {
+      const provided = e.next === null ? result.provided.get(e.responseKey) : undefined;
+      if (provided === undefined) {
+        out.push(e);
+        continue;
+      }
+      const all = possibleTypeNames(this.analysis.index.schema, set.parent);
+      const kept = provided === null ? (e.onlyFor ?? null) : this.types.intersect(e.onlyFor, provided);
+      if (provided !== null) {
+        const rest = this.types.intern([...(e.onlyFor ?? all)].filter((t) => !provided.has(t)));
+        if (rest.size > 0) out.push({ responseKey: e.responseKey, type: e.type, onlyFor: rest, next: null });
+      }
+      if (e.ifProvided && (kept === null || kept.size > 0)) out.push({ responseKey: e.responseKey, type: e.type, onlyFor: kept, next: e.ifProvided });
+    }
+    return out;
   }
 
   private nullKey(responseKey: string, onlyFor: ReadonlySet<string> | null, next: NullPlan | null): string {
@@ -403,6 +462,7 @@ function dropUnusedVariables(operation: OperationDefinitionNode, fragments: read
   const used = new Set<string>();
   const collect = { Variable: (v: { name: { value: string } }) => void used.add(v.name.value) };
   visit(operation.selectionSet, collect);
+  for (const d of operation.directives ?? []) visit(d, collect);
   for (const f of fragments) visit(f.selectionSet, collect);
   const definitions = operation.variableDefinitions?.filter((d) => used.has(d.variable.name.value));
   return definitions?.length === operation.variableDefinitions?.length ? operation : { ...operation, variableDefinitions: definitions };

@@ -603,13 +603,9 @@ describe('null placement (applyNulls)', () => {
   });
 
   /*
-   * KNOWN BUG (production code not changed here; see the report of the commit that added this file):
-   * the null plan nulls a response key as "removed" although another, authorized selection of the
-   * same response key at the same level stays in the filtered operation. GraphQL merges the
-   * occurrences into one field and Router shapes the response by the original operation, so only
-   * what is unauthorized inside it becomes null; here the whole field does (and, for a non-null
-   * field, its parent, up to `data: null`). The filtered document and the paths are right; only the
-   * nulls are wrong (too many: data the caller may read is lost, nothing leaks).
+   * A response key selected more than once at one level: GraphQL merges the occurrences into one
+   * field, so a removed occurrence must not null what another, authorized occurrence still provides;
+   * only what is unauthorized inside it becomes null (found by the review that added these tests).
    */
   describe('a field selected more than once at one level', () => {
     it('filters the document and reports the path as for a single selection', () => {
@@ -621,36 +617,30 @@ describe('null placement (applyNulls)', () => {
       expect(nulls(viaFragment, { users: [{ name: 'Ada' }] })).toEqual({ users: [{ name: 'Ada', internalNote: null }] });
     });
 
-    // Actual: `null` (the emptied second `users` is planned as a removed non-null field).
-    it.fails('keeps the other occurrence when one occurrence is emptied: nulls only the unauthorized field', () => {
+    it('keeps the other occurrence when one occurrence is emptied: nulls only the unauthorized field', () => {
       const f = filter('{ users { name } users { internalNote } }', AUTHENTICATED);
       expect(nulls(f, { users: [{ name: 'Ada' }] })).toEqual({ users: [{ name: 'Ada', internalNote: null }] });
     });
 
-    // Actual: `{ user: { reviews: null } }`.
-    it.fails('keeps a list field selected directly when a fragment selects it again with only unauthorized fields', () => {
+    it('keeps a list field selected directly when a fragment selects it again with only unauthorized fields', () => {
       const f = filter('{ user(id: "1") { reviews { body } ...F } } fragment F on User { reviews { rating } }', AUTHENTICATED);
       expect(f.printed).toBe(normalize('{ user(id: "1") { reviews { body } } }'));
       expect(f.outcome.unauthorizedPaths).toEqual([['user', 'reviews', '@', 'rating']]);
       expect(nulls(f, { user: { reviews: [{ body: 'x' }] } })).toEqual({ user: { reviews: [{ body: 'x', rating: null }] } });
     });
 
-    // Actual: `{ items: [{ label: null }, { label: null }] }`: the Book's label, fetched through
-    // `... on Book { label }`, is nulled by the denied interface-level `label`.
-    it.fails("keeps an implementation's field read through `... on Book` beside the denied interface field", () => {
+    it("keeps an implementation's field read through `... on Book` beside the denied interface field", () => {
       const f = filter('{ items { label ... on Book { label } } }', AUTHENTICATED);
-      expect(f.printed).toBe(normalize('{ items { ... on Book { label } } }'));
+      // The filter asks for __typename to tell Books from the others, and strips it afterwards.
+      expect(f.printed).toBe(normalize('{ items { ... on Book { label } __typename } }'));
       expect(f.outcome.unauthorizedPaths).toEqual([['items', '@', 'label']]);
       const data = { items: [{ label: 'A public book', __typename: 'Book' }, { __typename: 'Secret' }] };
       expect(nulls(f, data)).toEqual({ items: [{ label: 'A public book' }, { label: null }] });
     });
   });
 
-  // KNOWN BUG (minor): the filter removes selections excluded by @skip/@include that have a
-  // selection set; when that leaves a kept field's selection empty, the field is removed and
-  // planned as null, without an error. GraphQL gives `user: {}` (every sub-selection skipped).
-  // Actual: `{ user: null, me: null }`.
-  it.fails('keeps an authorized field whose every sub-selection is skipped as an empty object', () => {
+  // Every sub-selection skipped: GraphQL gives `user: {}`, not null.
+  it('keeps an authorized field whose every sub-selection is skipped as an empty object', () => {
     const f = filter('{ user(id: "1") { reviews @skip(if: true) { body } } me { name } }', ANONYMOUS);
     expect(f.outcome.unauthorizedPaths).toEqual([['me']]);
     expect(nulls(f, { user: {} })).toEqual({ user: {}, me: null });

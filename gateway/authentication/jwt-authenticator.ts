@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import { readFileSync } from 'node:fs';
 import { createLocalJWKSet, createRemoteJWKSet, decodeProtectedHeader, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import { ConfigError } from '../config/config-error.js';
@@ -39,7 +40,8 @@ const ASYMMETRIC = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256
 export class JwtAuthenticator {
   private readonly key: Uint8Array | JWTVerifyGetKey;
   private readonly algorithms: string[];
-  private readonly cache = new Map<string, { identity: Identity; expiresAt: number }>();
+  // Bounded (LRU, by count and by the tokens' total length): distinct tokens cannot grow it.
+  private readonly cache = new LRUCache<string, { identity: Identity; expiresAt: number }>({ max: 10_000, maxSize: 32 * 1024 * 1024, sizeCalculation: (_, key) => key.length + 1 });
 
   constructor(private readonly settings: JwtSettings) {
     const sources = [settings.secret, settings.jwksUrl, settings.jwksFile].filter(Boolean).length;
@@ -84,7 +86,6 @@ export class JwtAuthenticator {
       // Re-verified at least every five minutes (a key removed from the JWKS stops working within
       // that), and at `exp` at the latest; tokens without `exp` after a minute.
       const expiresAt = Math.min(payload.exp ? payload.exp * 1000 : Date.now() + 60_000, Date.now() + 300_000);
-      if (this.cache.size > 10_000) this.cache.clear();
       this.cache.set(token, { identity, expiresAt });
       return identity;
     } catch (error) {

@@ -127,7 +127,7 @@ export class OperationAnalysis {
       const variables = Object.fromEntries(this.conditionVariables.map((v, i) => [v, values[i]]));
       outcome = allowed.every(Boolean) ? this.unchangedOutcome() : new Filter(this, allowed, variables).run();
       // Bounded: one entry per grant pattern and condition values actually seen.
-      if (this.outcomes.size >= 64) this.outcomes.delete(this.outcomes.keys().next().value!);
+      if (this.outcomes.size >= 16) this.outcomes.delete(this.outcomes.keys().next().value!);
       this.outcomes.set(key, outcome);
     }
     return outcome;

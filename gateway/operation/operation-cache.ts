@@ -24,15 +24,21 @@ export class PreparedOperation {
   }
 }
 
-/** Prepared operations by (query hash, operation name), bounded (LRU): distinct bodies cannot grow it. */
+/**
+ * Prepared operations by (query hash, operation name), bounded (LRU) by count and by the total size
+ * of their documents (what each layer derives grows with the document): distinct bodies, large or
+ * many, cannot grow it.
+ */
 export class OperationCache {
   private readonly cache: LRUCache<string, PreparedOperation>;
 
   constructor(
     readonly schema: GraphQLSchema,
     max = 2_000,
+    /** Characters of query text, summed over the cached operations. */
+    maxSize = 2_000_000,
   ) {
-    this.cache = new LRUCache({ max });
+    this.cache = new LRUCache({ max, maxSize, sizeCalculation: (op) => Math.max(1, op.shape.document.loc?.end ?? 1_000) });
   }
 
   /** Throws an OperationError (a coded 400) when the document has no such operation. */

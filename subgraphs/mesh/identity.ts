@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import { jwtVerify, SignJWT, errors as joseErrors } from 'jose';
 
 /**
@@ -66,7 +67,8 @@ export class IdentitySigner {
 /** Verifies the gateway's signature; verified headers are remembered until they expire. */
 export class IdentityVerifier {
   private readonly key: Uint8Array;
-  private readonly cache = new Map<string, { identity: ForwardedIdentity; expiresAt: number }>();
+  // Bounded (LRU, by count and by the tokens' total length): distinct tokens cannot grow it.
+  private readonly cache = new LRUCache<string, { identity: ForwardedIdentity; expiresAt: number }>({ max: 10_000, maxSize: 32 * 1024 * 1024, sizeCalculation: (_, key) => key.length + 1 });
 
   constructor(secret: string) {
     this.key = keyOf(secret);
@@ -86,7 +88,6 @@ export class IdentityVerifier {
         scopes: typeof payload.scope === 'string' && payload.scope ? payload.scope.split(' ') : [],
         claims: (payload.claims as Record<string, unknown>) ?? {},
       };
-      if (this.cache.size > 10_000) this.cache.clear();
       this.cache.set(header, { identity, expiresAt: (payload.exp ?? 0) * 1000 });
       return identity;
     } catch (error) {

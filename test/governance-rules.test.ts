@@ -7,6 +7,7 @@ import { composeSubgraphs, loadSubgraphSchemas } from '../gateway/composition/co
 import { loadSupergraphConfig } from '../gateway/config/supergraph-config.js';
 import { formatViolation, governanceInput, loadRuleSeverities, runGovernance, type Violation } from '../gateway/governance/governance.js';
 import { RULES, type RuleSeverity } from '../gateway/governance/rules.js';
+import { Supergraph } from '../gateway/supergraph/supergraph.js';
 import { parseDescriptors } from '../subgraphs/mesh/data-products/descriptor-reader.js';
 import { PROCESS_TEST_TIMEOUT_MS, ROOT, runCli } from './helpers/cli.js';
 import { replaceOnce } from './helpers/data-products.js';
@@ -67,7 +68,7 @@ function govern(schema = SCHEMA, descriptor: string | null = DESCRIPTOR, extra: 
   const { supergraphSdl } = composeSubgraphs(subgraphs.map((s, i) => ({ name: s.name, url: `http://localhost:${4100 + i}/graphql`, typeDefs: parse(s.schema) })));
   return runGovernance(
     {
-      supergraphSdl,
+      supergraph: Supergraph.fromSdl(supergraphSdl),
       today: '2026-11-21',
       subgraphs: subgraphs.map((s) => ({
         name: s.name,

@@ -27,6 +27,8 @@ export interface GatewaySettings {
     enabled: boolean;
     mode: 'measure' | 'enforce';
     strategy: { static_estimated: { list_size: number; max: number } };
+    /** Ours: add `extensions.cost` to every response (else only when a request sends `x-cost-extensions: true`). */
+    expose_in_extensions: boolean;
   };
   persisted_queries: {
     enabled: boolean;
@@ -78,7 +80,7 @@ export function defaultSettings(production = process.env.NODE_ENV === 'productio
       max_field_repetitions: 20,
       warn_only: false,
     },
-    demand_control: { enabled: true, mode: 'enforce', strategy: { static_estimated: { list_size: 10, max: 50_000 } } },
+    demand_control: { enabled: true, mode: 'enforce', strategy: { static_estimated: { list_size: 10, max: 50_000 } }, expose_in_extensions: false },
     persisted_queries: { enabled: false, log_unknown: false, safelist: { enabled: false, require_id: false }, local_manifests: [] },
     apq: { enabled: false },
     cors: {

@@ -21,6 +21,7 @@ import { catalogIdentity, startCatalog, type CatalogOptions } from '../catalog/c
 import { gatewayConfigFromEnv, type GatewayConfig } from '../config/gateway-config.js';
 import { defaultSettings } from '../config/gateway-settings.js';
 import { RequestGuard } from '../limits/request-guard.js';
+import { DemandControl } from '../demand-control/demand-control.js';
 import { ExplorerPage } from '../explorer/explorer-page.js';
 import { OperationCache } from '../operation/operation-cache.js';
 import { preparedOperationPlugin } from '../operation/prepared-operation-plugin.js';
@@ -67,6 +68,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const authorizer = new Authorizer(supergraph.security, config.authorizationMode, policies);
   const operations = new OperationCache(supergraph.schema);
   const guard = new RequestGuard(settings.limits, () => operations, log);
+  // Demand control: @cost/@listSize read once per supergraph; refuses in didResolveOperation, before any subgraph.
+  const demandControl = new DemandControl(supergraph, settings.demand_control, log);
   const identities = new RequestIdentities(new JwtAuthenticator(config.jwt), new IdentitySigner(config.signingKey), policies.forwardedClaims);
 
   const subgraphAgent = createSubgraphAgent();
@@ -89,9 +92,11 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       ApolloServerPluginLandingPageDisabled(),
       ApolloServerPluginUsageReportingDisabled(),
       ApolloServerPluginSchemaReportingDisabled(),
-      preparedOperationPlugin(() => operations),
+      preparedOperationPlugin(() => operations, [demandControl.check]),
       // extensions.dataProducts: the products (id, version) each response used, and deprecation warnings.
       catalog.plugin,
+      // extensions.cost and the cost log line: the actual cost, from the response.
+      demandControl.plugin,
       rejectedStatusPlugin(),
     ],
   });

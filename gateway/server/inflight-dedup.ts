@@ -20,7 +20,8 @@ export class InflightDedup {
       operation.includes('\\u') || ((operation.includes('mutation') || operation.includes('subscription')) && /\b(mutation|subscription)\b/.test(operation));
     if (mayWrite || /^\s*\[/.test(operation)) return execute();
     const h = req.headers;
-    const key = `${req.method}\n${h.authorization ?? ''}\n${h['x-data-purpose'] ?? ''}\n${h.accept ?? ''}\n${operation}`;
+    // x-cost-extensions changes the answer (extensions.cost): requests that differ in it do not share.
+    const key = `${req.method}\n${h.authorization ?? ''}\n${h['x-data-purpose'] ?? ''}\n${h.accept ?? ''}\n${h['x-cost-extensions'] ?? ''}\n${operation}`;
     const pending = this.inflight.get(key);
     if (pending) {
       // A streamed answer has a single reader: the others run their own.

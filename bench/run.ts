@@ -5,6 +5,7 @@
  *   npm run bench                       full run → bench/results.json + bench/results.svg
  *   npm run bench -- --quick            a few seconds, ours + apollo, → bench/results/tmp/quick-results.json
  *   npm run bench -- --profile          ours only, under `node --cpu-prof`: prints where its CPU goes
+ *   npm run bench -- --hostile          hostile requests: refusals, /health meanwhile, memory → bench/hostile-results.json
  *
  * Options: --gateways ours,apollo,hive,hive-dedup  --queries lookup,deep,wide  --duration S
  *          --warmup S  --connections N  --callers same,distinct  --max-attempts N  --quiet-wait S  --scale S
@@ -30,6 +31,7 @@ import { composeSubgraphs, loadSubgraphSchemas } from '../gateway/composition/co
 import { loadSupergraphConfig } from '../gateway/config/supergraph-config.js';
 import { BENCH_CLAIMS, BENCH_SCOPES, baselineSubgraphHeaders, governanceEnv, IDENTITY_HEADER, mintClientToken } from './auth.js';
 import { cpuSeconds, freePort, machineBusySeconds, memory, MemorySampler, procAvailable, spawnChild, waitUntil, type Child } from './processes.js';
+import { runHostile } from './hostile.js';
 import { formatProfileSummary, summariseProfile } from './profile.js';
 import { QUERIES, requestBody, type BenchQuery } from './queries.js';
 import { formatReport, renderChart, type BenchResults, type CheckResult, type GatewayInfo, type LoadResult, type Ratio } from './results.js';
@@ -532,6 +534,8 @@ function readSettings(argv: string[]): Settings {
 }
 
 async function main() {
+  // The "Safe to expose" scenario is its own run: hostile requests, refusals, /health, memory.
+  if (process.argv.includes('--hostile')) return runHostile();
   const s = readSettings(process.argv.slice(2));
   if (!procAvailable()) throw new Error('the benchmark reads CPU and memory from /proc (Linux only)');
   const logDir = join(s.workDir, 'logs');

@@ -19,6 +19,12 @@ export class HttpError extends Error {
   }
 }
 
+/**
+ * Strict UTF-8: `buffer.toString('utf8')` would replace invalid bytes with U+FFFD, silently changing
+ * what the client sent (and what a signature or a hash covered); a body that is not UTF-8 is a 400.
+ */
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
 export function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<string> {
   // Plain 'data' events: measurably cheaper than `for await` on the gateway's hot path.
   return new Promise((resolve, reject) => {
@@ -34,7 +40,13 @@ export function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<
       }
       chunks.push(chunk);
     });
-    req.once('end', () => resolve(chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8')));
+    req.once('end', () => {
+      try {
+        resolve(UTF8.decode(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
+      } catch {
+        reject(new HttpError(400, 'BAD_REQUEST', 'Request body is not valid UTF-8'));
+      }
+    });
     req.once('error', reject);
   });
 }

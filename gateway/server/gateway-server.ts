@@ -26,6 +26,8 @@ import { ExplorerPage } from '../explorer/explorer-page.js';
 import { OperationCache } from '../operation/operation-cache.js';
 import { preparedOperationPlugin } from '../operation/prepared-operation-plugin.js';
 import { Supergraph } from '../supergraph/supergraph.js';
+import { ApqStore } from '../trusted-documents/apq-store.js';
+import { TrustedDocuments } from '../trusted-documents/trusted-documents.js';
 import type { GatewayContext } from './gateway-context.js';
 import { InflightDedup } from './inflight-dedup.js';
 import { createSubgraphAgent, SubgraphDataSource } from './subgraph-data-source.js';
@@ -70,6 +72,9 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const guard = new RequestGuard(settings.limits, () => operations, log);
   // Demand control: @cost/@listSize read once per supergraph; refuses in didResolveOperation, before any subgraph.
   const demandControl = new DemandControl(supergraph, settings.demand_control, log);
+  // Trusted documents and APQ resolve a request's document before the guard.
+  const apq = settings.apq.enabled ? new ApqStore() : null;
+  const documents = new TrustedDocuments(settings, apq, log);
   const identities = new RequestIdentities(new JwtAuthenticator(config.jwt), new IdentitySigner(config.signingKey), policies.forwardedClaims);
 
   const subgraphAgent = createSubgraphAgent();
@@ -88,6 +93,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     stopOnTerminationSignals: false,
     // Router's parser_max_tokens: graphql-js stops lexing past it (GRAPHQL_PARSE_FAILED, 400).
     parseOptions: settings.limits.parser_max_tokens > 0 ? { maxTokens: settings.limits.parser_max_tokens } : {},
+    // APQ (`apq.enabled`): Apollo registers operations in our bounded store, the edge reads them.
+    persistedQueries: apq ? { cache: apq } : false,
     plugins: [
       ApolloServerPluginLandingPageDisabled(),
       ApolloServerPluginUsageReportingDisabled(),
@@ -126,10 +133,12 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     const bodyText = req.method === 'POST' ? await readBody(req, settings.limits.http_max_request_bytes || Infinity) : undefined;
     const body = bodyText === undefined ? undefined : parseJsonBody(bodyText);
     const params = body === undefined ? new URLSearchParams(searchOf(req)) : null;
+    // Trusted documents: an id becomes its body, a body off the safelist is refused, before anything parses it.
+    const resolved = isRecord(body) ? documents.resolve(body) : params ? documents.resolveSearch(req, params) : false;
     // Limits before Apollo parses and validates: what they refuse never costs validation time.
     if (isRecord(body)) guard.check(body.query, body.operationName);
     else if (params) guard.check(params.get('query'), params.get('operationName'));
-    const operation = bodyText ?? searchOf(req);
+    const operation = (resolved && body ? JSON.stringify(body) : bodyText) ?? searchOf(req);
     const result = await dedup.run(req, operation, async () => {
       const context: GatewayContext = await identities.of(req);
       return runGraphQL(apollo, req, async () => context, bodyText, body);

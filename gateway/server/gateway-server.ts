@@ -28,8 +28,10 @@ import { preparedOperationPlugin } from '../operation/prepared-operation-plugin.
 import { Supergraph } from '../supergraph/supergraph.js';
 import { ApqStore } from '../trusted-documents/apq-store.js';
 import { TrustedDocuments } from '../trusted-documents/trusted-documents.js';
+import { Cors } from './cors.js';
 import type { GatewayContext } from './gateway-context.js';
 import { InflightDedup } from './inflight-dedup.js';
+import { hideSuggestionsPlugin, introspectionCheck } from './schema-details.js';
 import { createSubgraphAgent, SubgraphDataSource } from './subgraph-data-source.js';
 
 export interface GatewayOptions {
@@ -72,9 +74,10 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const guard = new RequestGuard(settings.limits, () => operations, log);
   // Demand control: @cost/@listSize read once per supergraph; refuses in didResolveOperation, before any subgraph.
   const demandControl = new DemandControl(supergraph, settings.demand_control, log);
-  // Trusted documents and APQ resolve a request's document before the guard.
+  // Trusted documents and APQ resolve a request's document before the guard; CORS answers preflights.
   const apq = settings.apq.enabled ? new ApqStore() : null;
   const documents = new TrustedDocuments(settings, apq, log);
+  const cors = new Cors(settings.cors);
   const identities = new RequestIdentities(new JwtAuthenticator(config.jwt), new IdentitySigner(config.signingKey), policies.forwardedClaims);
 
   const subgraphAgent = createSubgraphAgent();
@@ -95,11 +98,15 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     parseOptions: settings.limits.parser_max_tokens > 0 ? { maxTokens: settings.limits.parser_max_tokens } : {},
     // APQ (`apq.enabled`): Apollo registers operations in our bounded store, the edge reads them.
     persistedQueries: apq ? { cache: apq } : false,
+    // supergraph.introspection is enforced per caller by introspectionCheck; suggestions by the two below.
+    introspection: true,
+    hideSchemaDetailsFromClientErrors: !settings.supergraph.suggestions,
     plugins: [
       ApolloServerPluginLandingPageDisabled(),
       ApolloServerPluginUsageReportingDisabled(),
       ApolloServerPluginSchemaReportingDisabled(),
-      preparedOperationPlugin(() => operations, [demandControl.check]),
+      preparedOperationPlugin(() => operations, [introspectionCheck(settings.supergraph.introspection), demandControl.check]),
+      ...(settings.supergraph.suggestions ? [] : [hideSuggestionsPlugin()]),
       // extensions.dataProducts: the products (id, version) each response used, and deprecation warnings.
       catalog.plugin,
       // extensions.cost and the cost log line: the actual cost, from the response.
@@ -121,6 +128,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       return sendJson(res, 200, { status: 'ok', supergraph: base.hash, subgraphs: base.subgraphs.map((s) => s.name) });
     }
     if (path !== '/graphql' && path !== '/') throw new HttpError(404, 'NOT_FOUND', `No route for ${path}; GraphQL is served at /graphql`);
+    if (cors.handle(req, res)) return;
     if (req.method === 'GET' && wantsHtml(req)) {
       const { body, encoding } = explorer.body(req.headers['accept-encoding']);
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', ...(encoding ? { 'content-encoding': encoding } : {}), vary: 'accept-encoding' });

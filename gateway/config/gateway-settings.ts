@@ -34,7 +34,7 @@ export interface GatewaySettings {
     enabled: boolean;
     log_unknown: boolean;
     safelist: { enabled: boolean; require_id: boolean };
-    /** Apollo persisted-query manifests (`apollo-persisted-query-manifest` format), files or URLs. */
+    /** Apollo persisted-query manifests (`apollo-persisted-query-manifest` format): files, read at start. */
     local_manifests: string[];
   };
   /** Automatic persisted queries (the client registers a query by its hash). */

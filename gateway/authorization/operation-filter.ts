@@ -2,7 +2,6 @@ import {
   isAbstractType,
   Kind,
   valueFromASTUntyped,
-  visit,
   type DirectiveNode,
   type DocumentNode,
   type FieldNode,
@@ -10,12 +9,12 @@ import {
   type GraphQLOutputType,
   type OperationDefinitionNode,
   type SelectionNode,
-  type ValueNode,
 } from 'graphql';
 import type { OperationShape, SetShape } from '../operation/operation-shape.js';
 import { possibleTypeNames, TypeSetInterner } from '../operation/type-sets.js';
 import { isEmpty, type Requirement } from './requirement.js';
 import { errorPaths, type ErrorEntry, type ErrorLevel } from './unauthorized-paths.js';
+import { Deduplicated, dropUnusedVariables, isExcluded } from './filter-helpers.js';
 import type { SecurityIndex } from './security-index.js';
 
 /**
@@ -427,43 +426,4 @@ class Filter {
     }
     return coordinates;
   }
-}
-
-/** A list without repeats, by a key: fragments spread several times at one level contribute once. */
-class Deduplicated<T> {
-  readonly items: T[] = [];
-  private readonly keys = new Set<string>();
-  add(item: T, key: string): void {
-    if (this.keys.has(key)) return;
-    this.keys.add(key);
-    this.items.push(item);
-  }
-}
-
-function isExcluded(selection: SelectionNode, variables: Record<string, unknown>): boolean {
-  for (const d of selection.directives ?? []) {
-    if (d.name.value !== 'skip' && d.name.value !== 'include') continue;
-    const value = conditionValue(d.arguments?.find((a) => a.name.value === 'if')?.value, variables);
-    if (d.name.value === 'skip' && value === true) return true;
-    if (d.name.value === 'include' && value === false) return true;
-  }
-  return false;
-}
-
-function conditionValue(value: ValueNode | undefined, variables: Record<string, unknown>): unknown {
-  if (!value) return undefined;
-  if (value.kind === Kind.BOOLEAN) return value.value;
-  if (value.kind === Kind.VARIABLE) return variables[value.name.value];
-  return undefined;
-}
-
-/** Variables used only by removed fields must go too, or the filtered operation would be invalid. */
-function dropUnusedVariables(operation: OperationDefinitionNode, fragments: readonly FragmentDefinitionNode[]): OperationDefinitionNode {
-  const used = new Set<string>();
-  const collect = { Variable: (v: { name: { value: string } }) => void used.add(v.name.value) };
-  visit(operation.selectionSet, collect);
-  for (const d of operation.directives ?? []) visit(d, collect);
-  for (const f of fragments) visit(f.selectionSet, collect);
-  const definitions = operation.variableDefinitions?.filter((d) => used.has(d.variable.name.value));
-  return definitions?.length === operation.variableDefinitions?.length ? operation : { ...operation, variableDefinitions: definitions };
 }

@@ -6,6 +6,7 @@ import { GraphQLError, parse, type DocumentNode } from 'graphql';
 import { ConfigError } from '../config/config-error.js';
 import type { SupergraphConfig } from '../config/supergraph-config.js';
 import { ANONYMOUS_IDENTITY, IDENTITY_HEADER, IdentitySigner, signingKeyFromEnv } from '../../subgraphs/mesh/identity.js';
+import { withGovernanceDefinitions } from '../../subgraphs/mesh/data-products/governance-directives.js';
 
 /**
  * Composition of the subgraphs listed in supergraph.yaml, in-process with @apollo/composition
@@ -65,7 +66,8 @@ export async function loadSubgraphSchemas(
       }
       let typeDefs: DocumentNode;
       try {
-        typeDefs = parse(sdl, { noLocation: false });
+        // A schema that links the mesh's governance spec gets its definitions from the contract.
+        typeDefs = withGovernanceDefinitions(parse(sdl, { noLocation: false }));
       } catch (error) {
         const location = error instanceof GraphQLError && error.locations?.[0];
         const where = location ? `${source}:${location.line}:${location.column}` : source;
@@ -101,7 +103,7 @@ async function introspectSubgraph(url: string, headers: Record<string, string>):
 }
 
 export function composeSubgraphs(subgraphs: LoadedSubgraph[]): ComposedSupergraph {
-  const result = composeServices(subgraphs);
+  const result = composeServices(subgraphs.map((s) => ({ ...s, typeDefs: withGovernanceDefinitions(s.typeDefs) })));
   if (result.errors) throw new CompositionFailed(result.errors.map(fromError));
   return { supergraphSdl: result.supergraphSdl, hints: result.hints.map(fromHint) };
 }

@@ -1,4 +1,5 @@
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
+import { fileURLToPath } from 'node:url';
 import type { ForwardedIdentity } from '../mesh/identity.js';
 import type { SqlDatabase } from './sql-database.js';
 
@@ -26,6 +27,7 @@ export interface Domain<Repo = any, Loaders = any> {
   name: string;
   /** One line for the console and the docs. */
   description: string;
+  /** 0 until the registry sets it from the domain's routing_url in supergraph.yaml. */
   defaultPort: number;
   /** Absolute path of the domain's SDL file. */
   schemaPath: string;
@@ -39,5 +41,40 @@ export interface Domain<Repo = any, Loaders = any> {
   resolvers: GraphQLResolverMap<SubgraphContext<Repo, Loaders>>;
 }
 
-/** Identity function that gives domain modules full type inference. */
-export const defineDomain = <Repo, Loaders>(domain: Domain<Repo, Loaders>): Domain<Repo, Loaders> => domain;
+/**
+ * The context a domain's resolvers receive, from the kit: annotate resolvers with
+ * `type Context = DomainContext<MyRepository, ReturnType<typeof loaders>>` instead of copying one.
+ */
+export type DomainContext<Repo, Loaders = unknown> = SubgraphContext<Repo, Loaders>;
+
+/** What a domain module writes: a Domain, with the defaults every domain would otherwise repeat. */
+export interface DomainDefinition<Repo, Loaders>
+  extends Omit<Domain<Repo, Loaders>, 'defaultPort' | 'schemaPath' | 'schemaVersion' | 'migrate' | 'loaders'> {
+  /** Default: the port of the domain's routing_url in supergraph.yaml (the registry reads it). */
+  defaultPort?: number;
+  /** The domain module's `import.meta.url`: its folder holds schema.graphql (and data-products.yaml). */
+  module?: string;
+  /** Absolute path of the SDL file; default: schema.graphql beside `module`. */
+  schemaPath?: string;
+  /** Default 1. */
+  schemaVersion?: number;
+  /** The SQL that creates the domain's tables, or a function that migrates. */
+  migrate: string | ((db: SqlDatabase) => void);
+  /** Default: no loaders. */
+  loaders?: (repo: Repo, identity: ForwardedIdentity) => Loaders;
+}
+
+/** Fills in the defaults and gives domain modules full type inference. */
+export function defineDomain<Repo, Loaders = Record<string, never>>(definition: DomainDefinition<Repo, Loaders>): Domain<Repo, Loaders> {
+  const { module, migrate, ...rest } = definition;
+  const schemaPath = definition.schemaPath ?? (module ? fileURLToPath(new URL('./schema.graphql', module)) : undefined);
+  if (!schemaPath) throw new Error(`domain ${definition.name}: give module: import.meta.url (or schemaPath)`);
+  return {
+    ...rest,
+    defaultPort: definition.defaultPort ?? 0,
+    schemaPath,
+    schemaVersion: definition.schemaVersion ?? 1,
+    migrate: typeof migrate === 'string' ? (db) => db.exec(migrate) : migrate,
+    loaders: definition.loaders ?? (() => ({}) as Loaders),
+  };
+}

@@ -6,6 +6,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parse } from 'graphql';
 import { executeGraphQL, HttpError, readBody, sendJson } from '../mesh/http.js';
 import { listen } from '../mesh/http-server.js';
+import { withGovernanceDefinitions } from '../mesh/data-products/governance-directives.js';
 import { openDomainDatabase } from './database-lifecycle.js';
 import type { Domain, SeedOptions, SubgraphContext } from './domain.js';
 import { IdentityError, IdentityVerifier, IDENTITY_HEADER, signingKeyFromEnv, type ForwardedIdentity } from '../mesh/identity.js';
@@ -48,7 +49,8 @@ export async function startSubgraph(domain: Domain, options: SubgraphOptions): P
   const log = createLogger(`subgraph:${domain.name}`);
   const db = openDomainDatabase(domain, options.dbPath, options, log);
   const repo = domain.repository(db);
-  const typeDefs = parse(readFileSync(domain.schemaPath, 'utf8'));
+  // The mesh's governance definitions (@classification) come from the contract, not each schema.
+  const typeDefs = withGovernanceDefinitions(parse(readFileSync(domain.schemaPath, 'utf8')));
   // Refuses to start when the descriptor contradicts the schema; runs quality rules now and periodically.
   let dataProducts: DataProductsService;
   try {

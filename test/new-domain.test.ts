@@ -1,0 +1,141 @@
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
+import { DOMAINS } from '../subgraphs/registry.js';
+import { CLI_TIMEOUT_MS, freePort, freePortRange, PROCESS_TEST_TIMEOUT_MS, ROOT, runCli, startCli, type RunningCli } from './helpers/cli.js';
+import { postGraphQL } from './helpers/mesh.js';
+
+/**
+ * `npm run new-domain -- widgets` in a copy of the repository's layout (gateway/, subgraphs/,
+ * supergraph.yaml; node_modules linked), so the real repository never gets a sixth domain: the
+ * generated domain type-checks, composes with the five others with every governance rule passing,
+ * starts with `npm start`, answers through the gateway and is in the catalog.
+ */
+let copy: string;
+let scaffold: Awaited<ReturnType<typeof runCli>>;
+let mesh: RunningCli | undefined;
+let gatewayPort: number;
+let base: number;
+
+const existingPorts = () =>
+  Object.values((parseYaml(readFileSync(join(ROOT, 'supergraph.yaml'), 'utf8')) as { subgraphs: Record<string, { routing_url: string }> }).subgraphs).map((s) =>
+    Number(new URL(s.routing_url).port),
+  );
+
+beforeAll(async () => {
+  copy = mkdtempSync(join(tmpdir(), 'new-domain-test-'));
+  for (const path of ['gateway', 'subgraphs', 'supergraph.yaml', 'package.json', 'tsconfig.json']) cpSync(join(ROOT, path), join(copy, path), { recursive: true });
+  symlinkSync(join(ROOT, 'node_modules'), join(copy, 'node_modules'), 'dir');
+  scaffold = await runCli('subgraphs/new-domain.ts', ['widgets', '--root', copy]);
+}, PROCESS_TEST_TIMEOUT_MS);
+
+afterAll(async () => {
+  await mesh?.stop('SIGTERM');
+  if (copy) rmSync(copy, { recursive: true, force: true });
+}, PROCESS_TEST_TIMEOUT_MS);
+
+describe('npm run new-domain: a working domain from one command', { timeout: PROCESS_TEST_TIMEOUT_MS }, () => {
+  it('writes the five files of a domain and registers it in supergraph.yaml with the next free port', () => {
+    expect(scaffold.code, scaffold.stderr).toBe(0);
+    for (const file of ['schema.graphql', 'repository.ts', 'seed.ts', 'index.ts', 'data-products.yaml']) {
+      expect(existsSync(join(copy, 'subgraphs/widgets', file)), file).toBe(true);
+      expect(scaffold.stdout).toContain(`created   subgraphs/widgets/${file}`);
+    }
+    const entry = (parseYaml(readFileSync(join(copy, 'supergraph.yaml'), 'utf8')) as { subgraphs: Record<string, { routing_url: string; schema: { file: string } }> }).subgraphs.widgets!;
+    expect(entry.schema.file).toBe('./subgraphs/widgets/schema.graphql');
+    const port = Number(new URL(entry.routing_url).port);
+    expect(port).toBeGreaterThan(Math.max(...existingPorts()));
+    expect(scaffold.stdout).toContain(`registered widgets in supergraph.yaml on port ${port}`);
+    // The real repository is untouched.
+    expect(existsSync(join(ROOT, 'subgraphs/widgets'))).toBe(false);
+    expect(readFileSync(join(ROOT, 'supergraph.yaml'), 'utf8')).not.toContain('widgets');
+  });
+
+  it('keeps the supergraph.yaml as it was around the new entry, comments included', () => {
+    const before = readFileSync(join(ROOT, 'supergraph.yaml'), 'utf8');
+    const after = readFileSync(join(copy, 'supergraph.yaml'), 'utf8');
+    expect(after.startsWith(before.trimEnd())).toBe(true);
+    expect(after.slice(before.trimEnd().length)).toMatch(/^\n {2}widgets:\n {4}routing_url: http:\/\/localhost:\d+\/graphql\n {4}schema:\n {6}file: \.\/subgraphs\/widgets\/schema\.graphql\n$/);
+  });
+
+  it('writes a schema with an entity key, classified fields and @listSize, and no copy of the mesh directive definitions', () => {
+    const sdl = readFileSync(join(copy, 'subgraphs/widgets/schema.graphql'), 'utf8');
+    expect(sdl).toContain('https://specs.apollo.dev/federation/v2.9');
+    expect(sdl).toContain('type Widget @key(fields: "id")');
+    expect(sdl).toMatch(/widgets\(first: Int = 20, after: ID\): \[Widget!\]! @classification\(level: PUBLIC\)\n\s+@listSize\(slicingArguments: \["first"\]/);
+    expect(sdl).not.toMatch(/^directive @classification/m);
+    expect(sdl).not.toMatch(/^enum ClassificationLevel/m);
+    const index = readFileSync(join(copy, 'subgraphs/widgets/index.ts'), 'utf8');
+    expect(index).toContain('DomainContext<WidgetsRepository, ReturnType<typeof loaders>>');
+    expect(index).toContain('loaderByKey(');
+    expect(index).not.toMatch(/defaultPort|schemaPath/);
+  });
+
+  it('is idempotent: a second run keeps every file and the registration', async () => {
+    const yaml = readFileSync(join(copy, 'supergraph.yaml'), 'utf8');
+    const again = await runCli('subgraphs/new-domain.ts', ['widgets', '--root', copy]);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout.match(/kept {6}subgraphs\/widgets\//g)).toHaveLength(5);
+    expect(again.stdout).toContain('supergraph.yaml already lists widgets');
+    expect(readFileSync(join(copy, 'supergraph.yaml'), 'utf8')).toBe(yaml);
+  });
+
+  it('refuses a name that is not a domain name, with exit code 1', async () => {
+    const bad = await runCli('subgraphs/new-domain.ts', ['Bad-Name', '--root', copy]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('domain name "Bad-Name"');
+  });
+
+  it('type-checks', async () => {
+    writeFileSync(join(copy, 'tsconfig.widgets.json'), JSON.stringify({ extends: './tsconfig.json', include: ['subgraphs/widgets', 'subgraphs/registry.ts'] }));
+    const tsc = await runCli(join(ROOT, 'node_modules/typescript/bin/tsc'), ['--noEmit', '-p', join(copy, 'tsconfig.widgets.json')]);
+    expect(tsc.stdout + tsc.stderr).toBe('');
+    expect(tsc.code).toBe(0);
+  });
+
+  it('composes with the other domains, every governance rule passing without a warning', async () => {
+    const composed = await runCli('gateway/cli/compose.ts', ['--config', join(copy, 'supergraph.yaml'), '--output', join(copy, 'supergraph.graphql')]);
+    expect(composed.code, composed.stderr).toBe(0);
+    expect(composed.stdout).toMatch(/governance: \d+ rules checked, 0 failure\(s\), 0 warning\(s\)/);
+    expect(composed.stdout).toContain(`composed ${DOMAINS.length + 1} subgraphs (${[...DOMAINS.map((d) => d.name), 'widgets'].join(', ')})`);
+    const supergraph = readFileSync(join(copy, 'supergraph.graphql'), 'utf8');
+    expect(supergraph).toMatch(/type Widget\s+@join__type\(graph: WIDGETS, key: "id"\)/);
+  });
+
+  it('starts with npm start, answers a query through the gateway and is in the data product catalog', async () => {
+    gatewayPort = await freePort();
+    do base = await freePortRange(DOMAINS.length + 1);
+    while (gatewayPort >= base && gatewayPort <= base + DOMAINS.length);
+    const dataDir = join(copy, 'data');
+    mesh = startCli(join(copy, 'gateway/cli/start-mesh.ts'), [
+      '--config', join(copy, 'supergraph.yaml'),
+      '--port', String(gatewayPort),
+      '--subgraph-port-base', String(base),
+      '--data-dir', dataDir,
+      '--scale', '0.02',
+    ]);
+    await mesh.waitForOutput(/Press Ctrl-C to stop\./, 2 * CLI_TIMEOUT_MS);
+    expect(mesh.stdout).toContain(`widgets    http://127.0.0.1:${base + DOMAINS.length}/graphql  (${join(dataDir, 'widgets.db')})`);
+
+    const url = `http://127.0.0.1:${gatewayPort}/graphql`;
+    const answer = await postGraphQL(url, '{ widgets(first: 3) { id name status tags createdAt } widget(id: "2") { id name } }');
+    expect(answer.body.errors).toBeUndefined();
+    expect(answer.body.data.widgets.map((w: { id: string }) => w.id)).toEqual(['1', '2', '3']);
+    expect(answer.body.data.widget).toEqual({ id: '2', name: answer.body.data.widgets[1].name });
+    expect(answer.body.data.widgets[0].status).toMatch(/^(ACTIVE|ARCHIVED)$/);
+    expect(answer.body.extensions?.dataProducts).toEqual([{ id: 'widgets-catalog', version: '0.1.0' }]);
+
+    const catalog = await postGraphQL(url, '{ dataProduct(id: "widgets-catalog") { id version status domain owner { team } fields { coordinate classification } quality { status } } }');
+    expect(catalog.body.errors).toBeUndefined();
+    const product = catalog.body.data.dataProduct;
+    expect(product).toMatchObject({ id: 'widgets-catalog', version: '0.1.0', status: 'DRAFT', domain: 'widgets', owner: { team: 'Widgets Team' } });
+    expect(product.fields.map((f: { coordinate: string }) => f.coordinate)).toEqual(
+      expect.arrayContaining(['Query.widget', 'Query.widgets', 'Widget.id', 'Widget.name', 'Widget.status', 'Widget.createdAt', 'Widget.tags']),
+    );
+    expect(product.quality.status).toBe('PASSED');
+    const all = await postGraphQL(url, '{ dataProducts { id } }');
+    expect(all.body.data.dataProducts.map((p: { id: string }) => p.id)).toContain('widgets-catalog');
+  });
+});

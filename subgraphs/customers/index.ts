@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { loaderByKey, pageSize, toKey } from '../kit/batch-loaders.js';
-import { defineDomain } from '../kit/domain.js';
+import { defineDomain, type DomainContext } from '../kit/domain.js';
 import type { ForwardedIdentity } from '../mesh/identity.js';
 import { visibleRegion } from '../kit/row-level.js';
 import { MIGRATION, sqliteCustomersRepository, type CustomerRecord, type CustomersRepository } from './repository.js';
@@ -12,12 +12,11 @@ const loaders = (repo: CustomersRepository, identity: ForwardedIdentity) => ({
   customer: loaderByKey((ids: readonly number[]) => repo.byIds(ids, visibleRegion(identity)), (c) => c.id),
 });
 
-type Context = { repo: CustomersRepository; loaders: ReturnType<typeof loaders>; identity: ForwardedIdentity };
+type Context = DomainContext<CustomersRepository, ReturnType<typeof loaders>>;
 
 export default defineDomain({
   name: 'customers',
   description: 'Customer master data: profiles, contact details (PII), regions',
-  defaultPort: 4001,
   schemaPath: fileURLToPath(new URL('./schema.graphql', import.meta.url)),
   schemaVersion: 1,
   migrate: (db) => db.exec(MIGRATION),

@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { loaderByKey, loaderOfLists, loaderPerArguments, pageSize, toKey } from '../kit/batch-loaders.js';
 import { round2 } from '../kit/deterministic-random.js';
-import { defineDomain } from '../kit/domain.js';
+import { defineDomain, type DomainContext } from '../kit/domain.js';
 import { MIGRATION, sqliteFinanceRepository, type FinanceRepository, type InvoiceRecord, type Period, type PaymentRecord, type RevenueRecord } from './repository.js';
 import { seedFinance } from './seed.js';
 
@@ -16,13 +16,12 @@ const loaders = (repo: FinanceRepository) => ({
   ),
 });
 
-type Context = { repo: FinanceRepository; loaders: ReturnType<typeof loaders> };
+type Context = DomainContext<FinanceRepository, ReturnType<typeof loaders>>;
 const costOf = async (p: { id: string }, ctx: Context) => (await ctx.loaders.unitCost.load(toKey(p.id)))?.unit_cost ?? 0;
 
 export default defineDomain({
   name: 'finance',
   description: 'Invoices, payments, revenue and margin; contributes Order.invoice and Customer.invoices',
-  defaultPort: 4005,
   schemaPath: fileURLToPath(new URL('./schema.graphql', import.meta.url)),
   schemaVersion: 1,
   migrate: (db) => db.exec(MIGRATION),

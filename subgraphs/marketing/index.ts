@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { loaderByKey, loaderOfLists, loaderPerArguments, pageSize, toKey } from '../kit/batch-loaders.js';
-import { defineDomain } from '../kit/domain.js';
+import { defineDomain, type DomainContext } from '../kit/domain.js';
 import {
   MIGRATION,
   sqliteMarketingRepository,
@@ -25,12 +25,11 @@ const loaders = (repo: MarketingRepository) => ({
   ),
 });
 
-type Context = { repo: MarketingRepository; loaders: ReturnType<typeof loaders> };
+type Context = DomainContext<MarketingRepository, ReturnType<typeof loaders>>;
 
 export default defineDomain({
   name: 'marketing',
   description: 'Segments, campaigns, campaign responses and consent; contributes Customer.segment and Customer.consent',
-  defaultPort: 4004,
   schemaPath: fileURLToPath(new URL('./schema.graphql', import.meta.url)),
   schemaVersion: 1,
   migrate: (db) => db.exec(MIGRATION),

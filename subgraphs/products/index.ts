@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { loaderByKey, loaderOfLists, loaderPerArguments, pageSize, toKey } from '../kit/batch-loaders.js';
-import { defineDomain } from '../kit/domain.js';
+import { defineDomain, type DomainContext } from '../kit/domain.js';
 import { MIGRATION, sqliteProductsRepository, type CategoryRecord, type ProductRecord, type ProductsRepository } from './repository.js';
 import { seedProducts } from './seed.js';
 
@@ -15,12 +15,11 @@ const loaders = (repo: ProductsRepository) => ({
   ),
 });
 
-type Context = { repo: ProductsRepository; loaders: ReturnType<typeof loaders> };
+type Context = DomainContext<ProductsRepository, ReturnType<typeof loaders>>;
 
 export default defineDomain({
   name: 'products',
   description: 'Product catalog: SKUs, names, categories, prices, attributes',
-  defaultPort: 4002,
   schemaPath: fileURLToPath(new URL('./schema.graphql', import.meta.url)),
   schemaVersion: 1,
   migrate: (db) => db.exec(MIGRATION),

@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { loaderByKey, loaderOfLists, loaderPerArguments, pageSize, toKey } from '../kit/batch-loaders.js';
-import { defineDomain } from '../kit/domain.js';
+import { defineDomain, type DomainContext } from '../kit/domain.js';
 import type { ForwardedIdentity } from '../mesh/identity.js';
 import { visibleRegion } from '../kit/row-level.js';
 import { MIGRATION, sqliteSalesRepository, type OrderLineRecord, type OrderRecord, type Period, type SalesRepository } from './repository.js';
@@ -20,12 +20,11 @@ const loaders = (repo: SalesRepository, identity: ForwardedIdentity) => ({
   ),
 });
 
-type Context = { repo: SalesRepository; loaders: ReturnType<typeof loaders> };
+type Context = DomainContext<SalesRepository, ReturnType<typeof loaders>>;
 
 export default defineDomain({
   name: 'sales',
   description: 'Order history and sales trends; contributes Customer.orders, Customer.lifetimeValue, Product.salesTrend',
-  defaultPort: 4003,
   schemaPath: fileURLToPath(new URL('./schema.graphql', import.meta.url)),
   schemaVersion: 2,
   migrate: (db) => db.exec(MIGRATION),

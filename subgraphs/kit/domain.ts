@@ -1,6 +1,7 @@
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
 import { fileURLToPath } from 'node:url';
 import type { ForwardedIdentity } from '../mesh/identity.js';
+import type { RequestBudget } from './request-budget.js';
 import type { SqlDatabase } from './sql-database.js';
 
 /** What seeding needs to know: how big, and which random stream. */
@@ -17,6 +18,13 @@ export interface SubgraphContext<Repo, Loaders> {
   loaders: Loaders;
   /** Who is asking, as verified from the gateway's signature: for row-level rules. */
   identity: ForwardedIdentity;
+  /**
+   * Aborted when the request is no longer wanted (the caller disconnected, the subgraph's deadline
+   * passed, a cap was reached): pass it to anything that can be cancelled.
+   */
+  signal: AbortSignal;
+  /** The request's deadline and caps; the kit's SQL layer and resolvers already answer to it. */
+  budget: RequestBudget;
 }
 
 /**
@@ -35,6 +43,10 @@ export interface Domain<Repo = any, Loaders = any> {
   schemaVersion: number;
   migrate(db: SqlDatabase): void;
   seed(db: SqlDatabase, options: SeedOptions): void;
+  /**
+   * Called once per request, with that request's view of the database (its deadline and row cap
+   * apply to every statement): keep it cheap, and reach the database through `db` only.
+   */
   repository(db: SqlDatabase): Repo;
   /** Per-request loaders; row-level rules that depend on the caller belong here or in the repository. */
   loaders(repo: Repo, identity: ForwardedIdentity): Loaders;

@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { parseNumber } from '../mesh/numbers.js';
 import { DEFAULT_SEED } from './deterministic-random.js';
 import type { Domain } from './domain.js';
+import { DEFAULT_REQUEST_LIMITS, type RequestLimits } from './request-budget.js';
 
 /**
  * Where a subgraph listens and keeps its data. Flags win over the environment, which wins over
@@ -13,6 +14,8 @@ export interface SubgraphSettings {
   dbPath: string;
   scale: number;
   seed: number;
+  /** Per-request deadline and caps (see request-budget.ts). */
+  limits: RequestLimits;
 }
 
 export interface SettingsInput {
@@ -36,5 +39,23 @@ export function subgraphSettings(domain: Domain, input: SettingsInput = {}, env 
     dbPath: resolve(input.db ?? env[`${prefix}_DB`] ?? `${dataDir}/${domain.name}.db`),
     scale: scale === undefined ? 1 : parseNumber(scale, 'MESH_SCALE / --scale', { min: 0.001 }),
     seed: seed === undefined ? DEFAULT_SEED : parseNumber(seed, 'MESH_SEED / --seed', { integer: true }),
+    limits: requestLimits(prefix, env),
+  };
+}
+
+/**
+ * `<DOMAIN>_REQUEST_TIMEOUT_MS`, `<DOMAIN>_MAX_ROWS`, `<DOMAIN>_MAX_RESPONSE_BYTES` for one domain,
+ * else `MESH_…` of the same name for all of them, else the defaults. 0 turns a limit off.
+ */
+function requestLimits(prefix: string, env: NodeJS.ProcessEnv): RequestLimits {
+  const read = (suffix: string, fallback: number) => {
+    const name = env[`${prefix}_${suffix}`] !== undefined ? `${prefix}_${suffix}` : `MESH_${suffix}`;
+    const value = env[name];
+    return value === undefined ? fallback : parseNumber(value, name, { integer: true });
+  };
+  return {
+    timeoutMs: read('REQUEST_TIMEOUT_MS', DEFAULT_REQUEST_LIMITS.timeoutMs),
+    maxRows: read('MAX_ROWS', DEFAULT_REQUEST_LIMITS.maxRows),
+    maxResponseBytes: read('MAX_RESPONSE_BYTES', DEFAULT_REQUEST_LIMITS.maxResponseBytes),
   };
 }

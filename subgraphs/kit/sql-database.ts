@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import type { RequestBudget } from './request-budget.js';
 
 /**
  * The one door a domain's data access goes through.
@@ -8,11 +9,17 @@ import { dirname } from 'node:path';
  * Why a wrapper rather than raw better-sqlite3: it caches prepared statements (parsed once per
  * process), counts the statements executed (the batching tests and the benchmark read that
  * count), and keeps the surface small enough that a PostgreSQL engine can implement it later.
+ *
+ * A request's resolvers get a view of it (`forRequest`) that answers to the request's budget:
+ * before each statement it checks that the request is still wanted and within its deadline, after
+ * each it counts the rows returned. better-sqlite3 runs a statement to completion, so these checks
+ * sit between statements.
  */
 export class SqlDatabase {
   readonly raw: Database.Database;
-  /** Statements executed since open; read by tests and `/metrics`. */
-  statementsExecuted = 0;
+  /** The request this view works for; null on the database itself (seeding, migrations, quality). */
+  readonly budget: RequestBudget | null = null;
+  private readonly counters = { statements: 0 };
   private readonly statements = new Map<string, { stmt: Database.Statement; numbered: boolean }>();
 
   constructor(readonly path: string) {
@@ -22,6 +29,19 @@ export class SqlDatabase {
     this.raw.pragma('journal_mode = WAL');
     this.raw.pragma('synchronous = NORMAL');
     this.raw.pragma('foreign_keys = ON');
+  }
+
+  /** Statements executed since open, by the database and all its request views; read by tests and `/metrics`. */
+  get statementsExecuted(): number {
+    return this.counters.statements;
+  }
+  set statementsExecuted(n: number) {
+    this.counters.statements = n;
+  }
+
+  /** A view for one request: the same connection, statement cache and counters, under the request's budget. */
+  forRequest(budget: RequestBudget): SqlDatabase {
+    return Object.create(this, { budget: { value: budget } }) as SqlDatabase;
   }
 
   /**
@@ -41,25 +61,33 @@ export class SqlDatabase {
   }
 
   all<T>(sql: string, ...params: unknown[]): T[] {
-    this.statementsExecuted++;
+    this.budget?.beforeStatement();
+    this.counters.statements++;
     const [stmt, args] = this.bind(sql, params);
-    return stmt.all(...args) as T[];
+    const rows = stmt.all(...args) as T[];
+    this.budget?.afterStatement(rows.length);
+    return rows;
   }
 
   get<T>(sql: string, ...params: unknown[]): T | undefined {
-    this.statementsExecuted++;
+    this.budget?.beforeStatement();
+    this.counters.statements++;
     const [stmt, args] = this.bind(sql, params);
-    return stmt.get(...args) as T | undefined;
+    const row = stmt.get(...args) as T | undefined;
+    this.budget?.afterStatement(row === undefined ? 0 : 1);
+    return row;
   }
 
   run(sql: string, ...params: unknown[]): Database.RunResult {
-    this.statementsExecuted++;
+    this.budget?.beforeStatement();
+    this.counters.statements++;
     const [stmt, args] = this.bind(sql, params);
     return stmt.run(...args);
   }
 
   /** Runs DDL or several statements at once (migrations). */
   exec(sql: string): void {
+    this.budget?.beforeStatement();
     this.raw.exec(sql);
   }
 

@@ -4,10 +4,12 @@ import { buildSubgraphSchema } from '@apollo/subgraph';
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parse } from 'graphql';
-import { executeGraphQL, HttpError, readBody, sendJson } from '../mesh/http.js';
+import { HttpError, readBody, runGraphQL, sendGraphQLError, sendJson, writeGraphQL } from '../mesh/http.js';
 import { listen } from '../mesh/http-server.js';
 import { withGovernanceDefinitions } from '../mesh/data-products/governance-directives.js';
+import { loadersForRequest } from './batch-loaders.js';
 import { openDomainDatabase } from './database-lifecycle.js';
+import { DEFAULT_REQUEST_LIMITS, guardResolvers, RequestBudget, type RequestLimits, type StopReason } from './request-budget.js';
 import type { Domain, SeedOptions, SubgraphContext } from './domain.js';
 import { IdentityError, IdentityVerifier, IDENTITY_HEADER, signingKeyFromEnv, type ForwardedIdentity } from '../mesh/identity.js';
 import { createLogger } from '../mesh/logger.js';
@@ -26,6 +28,8 @@ export interface SubgraphOptions extends SeedOptions {
   onRequest?: (body: { query?: string; variables?: unknown }) => void;
   /** Descriptor location, quality interval and clock (defaults: beside the schema, MESH_QUALITY_INTERVAL, MESH_AS_OF). */
   dataProducts?: DataProductsOptions;
+  /** Each request's deadline, row cap and response size cap (defaults: DEFAULT_REQUEST_LIMITS). */
+  limits?: Partial<RequestLimits>;
 }
 
 export interface RunningSubgraph {
@@ -36,6 +40,8 @@ export interface RunningSubgraph {
   db: SqlDatabase;
   /** GraphQL requests served (the benchmark divides SQL statements by this). */
   requestsServed: () => number;
+  /** GraphQL requests still executing (a stopped request leaves once its work has ended). */
+  requestsInFlight: () => number;
   /** The domain's data products and their latest quality results (served at GET /data-products). */
   dataProducts: DataProductsService;
   close(): Promise<void>;
@@ -44,11 +50,14 @@ export interface RunningSubgraph {
 /**
  * Runs one domain as a federation subgraph over HTTP: `/graphql`, `/health`, `/metrics`.
  * The domain brings schema, resolvers, data access and seed; this brings the rest.
+ *
+ * Every GraphQL request runs under a RequestBudget: it stops (and stops issuing SQL) when the
+ * caller disconnects, its deadline passes, or it reads too many rows or builds too large a
+ * response, and then answers with one coded error instead of data.
  */
 export async function startSubgraph(domain: Domain, options: SubgraphOptions): Promise<RunningSubgraph> {
   const log = createLogger(`subgraph:${domain.name}`);
   const db = openDomainDatabase(domain, options.dbPath, options, log);
-  const repo = domain.repository(db);
   // The mesh's governance definitions (@classification) come from the contract, not each schema.
   const typeDefs = withGovernanceDefinitions(parse(readFileSync(domain.schemaPath, 'utf8')));
   // Refuses to start when the descriptor contradicts the schema; runs quality rules now and periodically.
@@ -61,7 +70,7 @@ export async function startSubgraph(domain: Domain, options: SubgraphOptions): P
   }
 
   const apollo = new ApolloServer<SubgraphContext<unknown, unknown>>({
-    schema: buildSubgraphSchema([{ typeDefs, resolvers: domain.resolvers }]),
+    schema: guardResolvers(buildSubgraphSchema([{ typeDefs, resolvers: domain.resolvers }])),
     plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginInlineTraceDisabled()],
     // The gateway is the public edge; stack traces stay inside.
     includeStacktraceInErrorResponses: false,
@@ -72,6 +81,9 @@ export async function startSubgraph(domain: Domain, options: SubgraphOptions): P
   await apollo.start();
 
   let requests = 0;
+  let inFlight = 0;
+  const stopped: Record<StopReason, number> = { timeout: 0, cancelled: 0, rows: 0, bytes: 0 };
+  const limits: RequestLimits = { ...DEFAULT_REQUEST_LIMITS, ...options.limits };
   const verifier = new IdentityVerifier(options.signingKey ?? signingKeyFromEnv(process.env, (m) => log.warn(m)));
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
@@ -81,7 +93,12 @@ export async function startSubgraph(domain: Domain, options: SubgraphOptions): P
       res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
       res.end(
         `# TYPE subgraph_sql_statements_total counter\nsubgraph_sql_statements_total{subgraph="${domain.name}"} ${db.statementsExecuted}\n` +
-          `# TYPE subgraph_graphql_requests_total counter\nsubgraph_graphql_requests_total{subgraph="${domain.name}"} ${requests}\n`,
+          `# TYPE subgraph_graphql_requests_total counter\nsubgraph_graphql_requests_total{subgraph="${domain.name}"} ${requests}\n` +
+          `# TYPE subgraph_graphql_requests_in_flight gauge\nsubgraph_graphql_requests_in_flight{subgraph="${domain.name}"} ${inFlight}\n` +
+          `# TYPE subgraph_requests_stopped_total counter\n` +
+          Object.entries(stopped)
+            .map(([reason, n]) => `subgraph_requests_stopped_total{subgraph="${domain.name}",reason="${reason}"} ${n}\n`)
+            .join(''),
       );
       return;
     }
@@ -102,8 +119,28 @@ export async function startSubgraph(domain: Domain, options: SubgraphOptions): P
         // A malformed body is answered by executeGraphQL below.
       }
     }
-    const context = async (): Promise<SubgraphContext<unknown, unknown>> => ({ repo, identity, loaders: domain.loaders(repo, identity) });
-    await executeGraphQL(apollo, req, res, context, bodyText);
+    const budget = new RequestBudget(limits, domain.name);
+    // The gateway hung up (gave up, or its own client did): nobody will read the answer.
+    res.once('close', () => {
+      if (!res.writableFinished) budget.stop('cancelled');
+    });
+    const context = async (): Promise<SubgraphContext<unknown, unknown>> => {
+      const repo = domain.repository(db.forRequest(budget));
+      return { repo, identity, loaders: loadersForRequest(budget, () => domain.loaders(repo, identity)), signal: budget.signal, budget };
+    };
+    inFlight++;
+    try {
+      const result = await runGraphQL(apollo, req, context, bodyText);
+      const refusal = typeof result.body === 'string' ? budget.refuseResponse(result.body) : budget.stopped;
+      if (!refusal) return await writeGraphQL(res, result);
+      stopped[refusal.reason]++;
+      if (refusal.reason !== 'cancelled') log.warn('request stopped', { code: refusal.code, rows: budget.rows, responseBytesCounted: budget.bytes });
+      // One coded error, no data: the gateway reports this subgraph's fields as failed with the code.
+      if (!res.destroyed) sendGraphQLError(res, refusal);
+    } finally {
+      inFlight--;
+      budget.dispose();
+    }
   };
 
   const listening = await listen(handle, { port: options.port, host: options.host, log });
@@ -117,6 +154,7 @@ export async function startSubgraph(domain: Domain, options: SubgraphOptions): P
     port,
     db,
     requestsServed: () => requests,
+    requestsInFlight: () => inFlight,
     dataProducts,
     async close() {
       dataProducts.close();

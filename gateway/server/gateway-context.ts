@@ -6,4 +6,11 @@ import type { OperationContext } from '../operation/prepared-operation-plugin.js
  * Per-request context: the caller's identity (authentication), then what each layer adds as the
  * request goes through (the prepared operation, authorization's decision, the lineage).
  */
-export interface GatewayContext extends RequestIdentity, AuthorizationContext, OperationContext {}
+export interface GatewayContext extends RequestIdentity, AuthorizationContext, OperationContext {
+  /**
+   * Aborted when nobody waits for the answer any more: the request's deadline
+   * (`traffic_shaping.router.timeout`) passed or its client disconnected (for an execution shared
+   * by identical requests, once all of them have). Every subgraph fetch of the request is tied to it.
+   */
+  signal?: AbortSignal;
+}

@@ -19,7 +19,7 @@ import { AuthorizingGateway, rejectedStatusPlugin } from '../authorization/autho
 import { PolicyBook } from '../authorization/policy-book.js';
 import { catalogIdentity, startCatalog, type CatalogOptions } from '../catalog/catalog.js';
 import { gatewayConfigFromEnv, type GatewayConfig } from '../config/gateway-config.js';
-import { defaultSettings } from '../config/gateway-settings.js';
+import { defaultSettings, parseDuration, subgraphTimeoutMs } from '../config/gateway-settings.js';
 import { RequestGuard } from '../limits/request-guard.js';
 import { DemandControl } from '../demand-control/demand-control.js';
 import { ExplorerPage } from '../explorer/explorer-page.js';
@@ -30,6 +30,7 @@ import { ApqStore } from '../trusted-documents/apq-store.js';
 import { TrustedDocuments } from '../trusted-documents/trusted-documents.js';
 import { Cors } from './cors.js';
 import type { GatewayContext } from './gateway-context.js';
+import { RequestLifetime } from './cancellation.js';
 import { InflightDedup } from './inflight-dedup.js';
 import { hideSuggestionsPlugin, introspectionCheck } from './schema-details.js';
 import { createSubgraphAgent, SubgraphDataSource } from './subgraph-data-source.js';
@@ -82,10 +83,11 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
 
   const subgraphAgent = createSubgraphAgent();
   const dedup = new InflightDedup();
+  const routerTimeoutMs = parseDuration(settings.traffic_shaping.router.timeout);
   const apolloGateway = new ApolloGateway({
     // ApolloGateway cannot enforce SECURITY features and refuses them; we enforce them above it.
     supergraphSdl: supergraph.gatewaySdl,
-    buildService: ({ name, url }) => catalog.dataSource(name) ?? new SubgraphDataSource(name, url!, subgraphAgent),
+    buildService: ({ name, url }) => catalog.dataSource(name) ?? new SubgraphDataSource(name, url!, subgraphAgent, subgraphTimeoutMs(settings, name)),
     logger: { debug: () => {}, info: () => {}, warn: (m) => log.warn(String(m)), error: (m) => log.error(String(m)) },
   });
   const apollo = new ApolloServer<GatewayContext>({
@@ -147,11 +149,23 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     if (isRecord(body)) guard.check(body.query, body.operationName);
     else if (params) guard.check(params.get('query'), params.get('operationName'));
     const operation = (resolved && body ? JSON.stringify(body) : bodyText) ?? searchOf(req);
-    const result = await dedup.run(req, operation, async () => {
-      const context: GatewayContext = await identities.of(req);
-      return runGraphQL(apollo, req, async () => context, bodyText, body);
-    });
-    await writeGraphQL(res, result);
+    // traffic_shaping.router.timeout (504 GATEWAY_TIMEOUT) or the client hanging up: either one
+    // aborts the request's subgraph fetches (a shared execution's, once all its clients are gone).
+    const lifetime = new RequestLifetime(res, routerTimeoutMs);
+    try {
+      const result = await dedup.run(
+        req,
+        operation,
+        async (signal) => {
+          const context: GatewayContext = { ...(await identities.of(req)), signal };
+          return runGraphQL(apollo, req, async () => context, bodyText, body);
+        },
+        lifetime.signal,
+      );
+      await writeGraphQL(res, result);
+    } finally {
+      lifetime.dispose();
+    }
   };
 
   const listening = await listen(handle, {

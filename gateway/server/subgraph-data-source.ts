@@ -3,6 +3,7 @@ import type { GatewayGraphQLResponse } from '@apollo/server-gateway-interface';
 import { GraphQLError } from 'graphql';
 import { Agent, request } from 'undici';
 import { IDENTITY_HEADER } from '../../subgraphs/mesh/identity.js';
+import { SharedWork } from './cancellation.js';
 import type { GatewayContext } from './gateway-context.js';
 
 /**
@@ -16,48 +17,80 @@ import type { GatewayContext } from './gateway-context.js';
  *   never shared.
  * - A subgraph that is down or answers garbage becomes a GraphQL error naming it
  *   (SUBGRAPH_UNAVAILABLE); the rest of the response is still served.
+ * - Every fetch has a deadline (Router's `traffic_shaping` timeout for this subgraph): past it the
+ *   HTTP request is aborted and the fetch fails with GATEWAY_TIMEOUT naming the subgraph, as
+ *   Router's does; the rest of the response is still served.
+ * - A fetch is tied to its request's signal (`context.signal`: the client went away, the request's
+ *   own deadline passed) and aborted with it. A shared fetch is aborted only once every request
+ *   waiting for it has gone; an aborted one is never joined.
  */
 export class SubgraphDataSource implements GraphQLDataSource<Record<string, any>> {
-  private readonly inflight = new Map<string, Promise<SubgraphAnswer>>();
+  private readonly inflight = new Map<string, SharedWork<SubgraphAnswer>>();
   constructor(
     readonly subgraphName: string,
     private readonly url: string,
     private readonly agent: Agent,
+    /** The deadline of each fetch, in milliseconds (0: none). */
+    readonly timeoutMs = 30_000,
   ) {}
 
   async process(options: GraphQLDataSourceProcessOptions<Record<string, any>>): Promise<GatewayGraphQLResponse> {
     const { query, variables, operationName } = options.request;
     const body = JSON.stringify({ query, variables, operationName });
-    const identity = (options.context as Partial<GatewayContext>).identityHeader ?? '';
+    const context = options.context as Partial<GatewayContext>;
+    const identity = context.identityHeader ?? '';
+    const signal = context.signal;
+    if (signal?.aborted) throw this.cancelled(signal.reason);
     let answer: SubgraphAnswer;
-    if (query && /^\s*mutation\b/.test(query)) {
-      answer = await this.send(body, identity);
-    } else {
-      const key = `${identity}\n${body}`;
-      let pending = this.inflight.get(key);
-      if (!pending) {
-        pending = this.send(body, identity);
-        this.inflight.set(key, pending);
-        pending.finally(() => this.inflight.delete(key)).catch(() => {});
+    try {
+      if (query && /^\s*mutation\b/.test(query)) {
+        answer = await new SharedWork((own) => this.send(body, identity, own)).join(signal);
+      } else {
+        const key = `${identity}\n${body}`;
+        let shared = this.inflight.get(key);
+        if (!shared) {
+          const started = new SharedWork((own) => this.send(body, identity, own));
+          const forget = () => {
+            if (this.inflight.get(key) === started) this.inflight.delete(key);
+          };
+          started.promise.then(forget, forget);
+          started.onAbort(forget);
+          this.inflight.set(key, started);
+          shared = started;
+        }
+        answer = await shared.join(signal);
       }
-      answer = await pending;
+    } catch (error) {
+      // This request stopped waiting (its client went away, its deadline passed).
+      if (signal?.aborted && error === signal.reason) throw this.cancelled(signal.reason);
+      throw error;
     }
     return this.interpret(answer);
   }
 
-  private async send(body: string, identity: string): Promise<SubgraphAnswer> {
+  /** One HTTP request, aborted by its deadline or by `signal` (every caller has gone). */
+  private async send(body: string, identity: string, signal: AbortSignal): Promise<SubgraphAnswer> {
+    const controller = new AbortController();
+    const timer = this.timeoutMs > 0 ? setTimeout(() => controller.abort(TIMED_OUT), this.timeoutMs) : undefined;
+    const abandoned = () => controller.abort(signal.reason);
+    signal.addEventListener('abort', abandoned, { once: true });
     try {
       const response = await request(this.url, {
         method: 'POST',
         headers: { 'content-type': 'application/json', accept: 'application/json', [IDENTITY_HEADER]: identity },
         body,
         dispatcher: this.agent,
-        headersTimeout: 30_000,
-        bodyTimeout: 30_000,
+        signal: controller.signal,
+        headersTimeout: this.timeoutMs,
+        bodyTimeout: this.timeoutMs,
       });
       return { status: response.statusCode, text: await response.body.text() };
     } catch (error) {
+      if (controller.signal.aborted) throw controller.signal.reason === TIMED_OUT ? this.timedOut() : this.cancelled(controller.signal.reason);
       throw this.unavailable(error instanceof Error ? (error as Error & { code?: string }).code ?? error.message : String(error));
+    } finally {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', abandoned);
     }
   }
 
@@ -75,12 +108,31 @@ export class SubgraphDataSource implements GraphQLDataSource<Record<string, any>
     return parsed as GatewayGraphQLResponse;
   }
 
+  /** Router's code for a subgraph past its `traffic_shaping` timeout. */
+  private timedOut(): GraphQLError {
+    return new GraphQLError(`Subgraph "${this.subgraphName}" did not answer within its ${this.timeoutMs} ms timeout: your request has been timed out`, {
+      extensions: { code: 'GATEWAY_TIMEOUT', serviceName: this.subgraphName },
+    });
+  }
+
+  /** Nobody waits for the answer any more; the code says why (GATEWAY_TIMEOUT, CLIENT_CLOSED_REQUEST). */
+  private cancelled(reason: unknown): GraphQLError {
+    const why = reason instanceof Error ? reason.message : String(reason);
+    const code = (reason as { code?: unknown } | null)?.code;
+    return new GraphQLError(`Fetch from subgraph "${this.subgraphName}" cancelled: ${why}`, {
+      extensions: { code: typeof code === 'string' ? code : 'REQUEST_CANCELLED', serviceName: this.subgraphName },
+    });
+  }
+
   private unavailable(reason: string): GraphQLError {
     return new GraphQLError(`Subgraph "${this.subgraphName}" is unavailable: ${reason}`, {
       extensions: { code: 'SUBGRAPH_UNAVAILABLE', serviceName: this.subgraphName },
     });
   }
 }
+
+/** The reason a fetch's own deadline gives (a caller's reasons are its own). */
+const TIMED_OUT = Symbol('subgraph timeout');
 
 interface SubgraphAnswer {
   status: number;

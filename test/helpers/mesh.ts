@@ -9,6 +9,7 @@ import { startGateway, type GatewayOptions, type RunningGateway } from '../../ga
 import { DEV_SIGNING_KEY } from '../../subgraphs/mesh/identity.js';
 import { DOMAINS } from '../../subgraphs/registry.js';
 import { DEFAULT_SEED } from '../../subgraphs/kit/deterministic-random.js';
+import type { RequestLimits } from '../../subgraphs/kit/request-budget.js';
 import { startSubgraph, type RunningSubgraph } from '../../subgraphs/kit/subgraph-server.js';
 
 export interface GraphQLResponse<T = any> {
@@ -72,7 +73,11 @@ export async function postGraphQL<T = any>(
  */
 export async function startMesh(
   gatewayOptions: Partial<GatewayOptions> = {},
-  hooks: { onSubgraphRequest?: (subgraph: string, body: { query?: string; variables?: unknown }) => void } = {},
+  hooks: {
+    onSubgraphRequest?: (subgraph: string, body: { query?: string; variables?: unknown }) => void;
+    /** Every subgraph's per-request deadline and caps (defaults: the kit's). */
+    subgraphLimits?: Partial<RequestLimits>;
+  } = {},
 ): Promise<TestMesh> {
   const dataDir = inject('dataDir');
   const subgraphs: Record<string, RunningSubgraph> = {};
@@ -84,6 +89,7 @@ export async function startMesh(
       seed: DEFAULT_SEED,
       signingKey: TEST_SIGNING_KEY,
       onRequest: hooks.onSubgraphRequest && ((body) => hooks.onSubgraphRequest!(domain.name, body)),
+      limits: hooks.subgraphLimits,
     });
   }
   const routingUrls = Object.fromEntries(Object.values(subgraphs).map((s) => [s.name, s.url]));

@@ -147,7 +147,7 @@ describe('descriptor and schema must not contradict each other', () => {
   const check = (yaml: string) => checkDescriptorsAgainstSchema('sales', parseDescriptors(yaml, 'sales.yaml'), salesSchema);
 
   it('finds a classification the descriptor and the directive disagree on', () => {
-    const [c] = check(replaceOnce(salesYaml, '{ name: lifetimeValue, classification: confidential }', '{ name: lifetimeValue, classification: public }'));
+    const [c] = check(replaceOnce(salesYaml, '{ name: lifetimeValue, classification: confidential,', '{ name: lifetimeValue, classification: public,'));
     expect(c).toMatchObject({ product: 'order-history', coordinate: 'Customer.lifetimeValue' });
     expect(c!.problem).toBe("the descriptor says public, the schema's @classification says confidential");
   });
@@ -177,7 +177,7 @@ describe('descriptor and schema must not contradict each other', () => {
 
   it('makes a subgraph refuse to start, naming the coordinate and how to fix it', async () => {
     await expect(
-      startVariantMesh({ sales: { descriptor: (y) => replaceOnce(y, '{ name: lifetimeValue, classification: confidential }', '{ name: lifetimeValue, classification: internal }') } }),
+      startVariantMesh({ sales: { descriptor: (y) => replaceOnce(y, '{ name: lifetimeValue, classification: confidential,', '{ name: lifetimeValue, classification: internal,') } }),
     ).rejects.toThrow(/the data product descriptor of sales contradicts its schema:\n {2}- .*data-products\.yaml: order-history\.outputPorts\[0\]\.schema\[3\]\.properties\[2\]: Customer\.lifetimeValue: the descriptor says internal, the schema's @classification says confidential \(fix: make them agree/);
   });
 });

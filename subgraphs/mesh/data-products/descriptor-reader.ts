@@ -24,6 +24,7 @@ import {
   type TimeUnit,
 } from './descriptor.js';
 import { YamlReader, type Json } from './yaml-reader.js';
+import { parseMask, type MaskSpec } from './masks.js';
 
 /**
  * Reads `data-products.yaml` into the descriptor format (descriptor.ts), strictly: the first
@@ -45,7 +46,7 @@ const DATE = /^\d{4}-\d{2}-\d{2}$/;
 const PASSTHROUGH = ['tenant', 'authoritativeDefinitions', 'customProperties', 'productCreatedTs', 'contractCreatedTs', 'managementPorts'];
 const PRODUCT_KEYS = ['apiVersion', 'kind', 'id', 'name', 'version', 'status', 'domain', 'tags', 'description', 'team', 'support', 'slaProperties', 'inputPorts', 'outputPorts', ...PASSTHROUGH];
 const OBJECT_KEYS = ['name', 'physicalName', 'physicalType', 'logicalType', 'businessName', 'description', 'classification', 'pii', 'properties', 'quality', 'dataGranularityDescription', 'tags', 'authoritativeDefinitions', 'customProperties'];
-const PROPERTY_KEYS = ['name', 'physicalName', 'physicalType', 'logicalType', 'businessName', 'description', 'classification', 'pii', 'primaryKey', 'primaryKeyPosition', 'required', 'unique', 'sunset', 'quality', 'examples', 'criticalDataElement', 'tags', 'authoritativeDefinitions', 'customProperties'];
+const PROPERTY_KEYS = ['name', 'physicalName', 'physicalType', 'logicalType', 'businessName', 'description', 'classification', 'pii', 'primaryKey', 'primaryKeyPosition', 'required', 'unique', 'sunset', 'mask', 'quality', 'examples', 'criticalDataElement', 'tags', 'authoritativeDefinitions', 'customProperties'];
 const QUALITY_KEYS = ['id', 'name', 'type', 'metric', 'query', 'arguments', 'unit', 'severity', 'dimension', 'description', 'businessImpact', ...COMPARATORS];
 
 export function parseDescriptors(text: string, file: string): DataProduct[] {
@@ -242,11 +243,20 @@ class DescriptorReader extends YamlReader {
       pii: value.pii === undefined ? defaults.pii : this.boolean(value.pii, [...path, 'pii']),
       primaryKey: this.boolean(value.primaryKey, [...path, 'primaryKey']),
       sunset: this.string(value.sunset, [...path, 'sunset'], { pattern: DATE, hint: 'a date, YYYY-MM-DD' }),
+      mask: this.mask(value.mask, [...path, 'mask']),
       quality: [],
       path: this.pathText(path),
     };
     property.quality = this.list(value.quality, [...path, 'quality']).map((q, i) => this.quality(q, [...path, 'quality', i], object, property));
     return property;
+  }
+
+  /** `mask: email`, or `mask: { kind: round, step: 100 }` (masks.ts). */
+  private mask(raw: unknown, path: (string | number)[]): MaskSpec | null {
+    if (raw === undefined || raw === null) return null;
+    const parsed = parseMask(raw);
+    if ('problem' in parsed) this.fail(parsed.key ? [...path, parsed.key] : path, parsed.problem);
+    return parsed.spec;
   }
 
   private quality(raw: unknown, path: (string | number)[], object: OutputObject, property: OutputProperty | null): QualityRule {

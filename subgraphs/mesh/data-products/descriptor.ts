@@ -6,7 +6,7 @@
  * support, inputPorts, outputPorts) and, for what a product outputs and promises, of the Open Data
  * Contract Standard (ODCS v3.1: schema objects and properties, classification, quality,
  * slaProperties). Where the standards are silent, the extensions are few and named in the docs:
- * `pii`, property-level `sunset`, the `freshness` quality metric and the `graphql` port type.
+ * `pii`, property-level `sunset` and `mask`, the `freshness` quality metric and the `graphql` port type.
  *
  * Structure and values are validated strictly here (an unknown key is a typo until proven
  * otherwise); whether a product is *complete* (owner, SLA, status, classification) is for the
@@ -15,6 +15,8 @@
  * This file is the format (types, allowed values, the error); descriptor-reader.ts reads and
  * validates a file into it, accessors.ts answers the usual questions about a product.
  */
+
+import type { MaskSpec } from './masks.js';
 
 export const CLASSIFICATIONS = ['public', 'internal', 'confidential', 'restricted'] as const;
 export type Classification = (typeof CLASSIFICATIONS)[number];
@@ -86,6 +88,8 @@ export interface OutputProperty {
   primaryKey: boolean;
   /** Set when the field is deprecated: the date (YYYY-MM-DD) it will be removed. */
   sunset: string | null;
+  /** What a caller who may only see the field masked gets (masks.ts); null = no mask, such a caller gets nothing. */
+  mask: MaskSpec | null;
   quality: QualityRule[];
   path: string;
 }

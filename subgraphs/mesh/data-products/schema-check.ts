@@ -1,7 +1,8 @@
-import type { DocumentNode } from 'graphql';
+import { Kind, type DocumentNode, type FieldDefinitionNode, type TypeNode } from 'graphql';
 import { declaredFields, describeClassification } from './classification.js';
 import { outputFields } from './accessors.js';
 import type { DataProduct } from './descriptor.js';
+import { MASK_KINDS, maskFitsType, TEXT_MASKS, type MaskSpec } from './masks.js';
 
 /** A place where a descriptor and its subgraph's schema disagree. */
 export interface Contradiction {
@@ -23,6 +24,7 @@ export interface Contradiction {
 export function checkDescriptorsAgainstSchema(subgraph: string, products: DataProduct[], schema: DocumentNode): Contradiction[] {
   const fields = declaredFields(schema);
   const types = new Set([...fields.values()].map((f) => f.type));
+  const keys = keyFields(schema);
   const out: Contradiction[] = [];
   const claimed = new Map<string, { product: string; label: string }>();
 
@@ -95,6 +97,10 @@ export function checkDescriptorsAgainstSchema(subgraph: string, products: DataPr
           fix: `add @deprecated(reason: "…") to ${coordinate}, or remove sunset`,
         });
       }
+      if (property.mask) {
+        const problem = maskProblem(property.mask, declared.node, keys.get(object.name), property.primaryKey);
+        if (problem) out.push({ product: product.id, coordinate, location, ...problem });
+      }
       const label = describeClassification(wanted ?? actual);
       const other = claimed.get(coordinate);
       if (other && other.label !== label) {
@@ -110,6 +116,36 @@ export function checkDescriptorsAgainstSchema(subgraph: string, products: DataPr
     }
   }
   return out;
+}
+
+/** A mask must fit the field's type (masks.ts), and never hide a key: entities are joined by it. */
+function maskProblem(mask: MaskSpec, node: FieldDefinitionNode, keys: Set<string> | undefined, primaryKey: boolean): { problem: string; fix: string } | null {
+  let type: TypeNode = node.type;
+  while (type.kind !== Kind.NAMED_TYPE) type = type.type;
+  if (primaryKey || keys?.has(node.name.value)) {
+    return { problem: `mask ${mask.kind} on a key field: other subgraphs join the entity by it`, fix: 'remove the mask (mask the fields that are sensitive, not the key)' };
+  }
+  if (!maskFitsType(mask, type.name.value)) {
+    const fits = (TEXT_MASKS as readonly string[]).includes(mask.kind) ? 'String or ID' : 'Float or Int';
+    return { problem: `mask ${mask.kind} fits ${fits} fields, but the field's type is ${type.name.value}`, fix: `use a mask for ${type.name.value} (${MASK_KINDS.join(', ')}) or none` };
+  }
+  return null;
+}
+
+/** The fields named by each type's `@key(fields: …)` in a subgraph schema. */
+function keyFields(schema: DocumentNode): Map<string, Set<string>> {
+  const keys = new Map<string, Set<string>>();
+  for (const def of schema.definitions) {
+    if (def.kind !== Kind.OBJECT_TYPE_DEFINITION && def.kind !== Kind.OBJECT_TYPE_EXTENSION && def.kind !== Kind.INTERFACE_TYPE_DEFINITION) continue;
+    for (const d of def.directives ?? []) {
+      if (d.name.value !== 'key' && !d.name.value.endsWith('__key')) continue;
+      const fields = d.arguments?.find((a) => a.name.value === 'fields')?.value;
+      if (fields?.kind !== Kind.STRING) continue;
+      const set = keys.get(def.name.value) ?? keys.set(def.name.value, new Set()).get(def.name.value)!;
+      for (const name of fields.value.match(/[_A-Za-z][_0-9A-Za-z]*/g) ?? []) set.add(name);
+    }
+  }
+  return keys;
 }
 
 export const formatContradiction = (c: Contradiction): string => `${c.location}: ${c.coordinate}: ${c.problem} (fix: ${c.fix})`;

@@ -37,6 +37,7 @@ export class Authorizer {
     readonly policies: PolicyBook,
   ) {
     policies.assertDefines(index.policyNames);
+    policies.rowRules.assertEntities(index.schema);
   }
 
   /** The caller's decision for a prepared operation; null when it may read everything it asks for. */

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError } from '../config/config-error.js';
 import { createLogger } from '../../subgraphs/mesh/logger.js';
+import { RowRules } from '../governance/row-rules.js';
 
 /** What a policy expression sees. */
 export interface PolicyInput {
@@ -26,6 +27,10 @@ const log = createLogger('policies');
 export class PolicyBook {
   private readonly policies = new Map<string, CompiledPolicy>();
   readonly forwardedClaims: string[];
+  /** Row-level rules (`rowRules`): evaluated per request, forwarded signed to every subgraph. */
+  readonly rowRules: RowRules;
+  /** The purpose of a request without X-Data-Purpose (`purposes.default`); '' = none. */
+  readonly defaultPurpose: string;
 
   constructor(readonly file: string) {
     let doc: any;
@@ -34,8 +39,9 @@ export class PolicyBook {
     } catch (error) {
       throw new ConfigError(file, null, `cannot read policies: ${(error as Error).message.split('\n')[0]}`);
     }
+    const keys = ['policies', 'forwardedClaims', 'rowRules', 'purposes'];
     for (const key of Object.keys(doc ?? {})) {
-      if (key !== 'policies' && key !== 'forwardedClaims') throw new ConfigError(file, key, 'unknown key (allowed: policies, forwardedClaims)');
+      if (!keys.includes(key)) throw new ConfigError(file, key, `unknown key (allowed: ${keys.join(', ')})`);
     }
     const env = new Environment()
       .registerVariable('claims', 'map')
@@ -64,6 +70,8 @@ export class PolicyBook {
       throw new ConfigError(file, 'forwardedClaims', 'must be a list of claim names');
     }
     this.forwardedClaims = forwarded;
+    this.rowRules = new RowRules(file, doc?.rowRules);
+    this.defaultPurpose = readDefaultPurpose(file, doc?.purposes);
   }
 
   /** Fails closed: an expression that errors or is not exactly `true` denies. */
@@ -78,6 +86,11 @@ export class PolicyBook {
     }
   }
 
+  /** A purpose as a request may declare it: lowercase words joined by `-`, at most 64 characters. */
+  static isPurpose(value: string): boolean {
+    return value.length <= 64 && /^[a-z][a-z0-9-]*$/.test(value);
+  }
+
   /** Every policy the supergraph names must exist: checked at start, never a silent allow. */
   assertDefines(names: Iterable<string>): void {
     for (const name of names) {
@@ -86,4 +99,15 @@ export class PolicyBook {
       }
     }
   }
+}
+
+function readDefaultPurpose(file: string, raw: unknown): string {
+  if (raw === undefined || raw === null) return '';
+  if (typeof raw !== 'object' || Array.isArray(raw)) throw new ConfigError(file, 'purposes', 'must be a mapping (default)');
+  for (const key of Object.keys(raw)) if (key !== 'default') throw new ConfigError(file, `purposes.${key}`, 'unknown key (allowed: default)');
+  const value = (raw as { default?: unknown }).default ?? '';
+  if (typeof value !== 'string' || (value !== '' && !PolicyBook.isPurpose(value))) {
+    throw new ConfigError(file, 'purposes.default', 'must be a purpose (lowercase words joined by -), or "" for none');
+  }
+  return value;
 }

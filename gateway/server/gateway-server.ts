@@ -79,7 +79,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const apq = settings.apq.enabled ? new ApqStore() : null;
   const documents = new TrustedDocuments(settings, apq, log);
   const cors = new Cors(settings.cors);
-  const identities = new RequestIdentities(new JwtAuthenticator(config.jwt), new IdentitySigner(config.signingKey), policies.forwardedClaims);
+  const identities = new RequestIdentities(new JwtAuthenticator(config.jwt), new IdentitySigner(config.signingKey), policies.forwardedClaims, policies);
 
   const subgraphAgent = createSubgraphAgent();
   const dedup = new InflightDedup();

@@ -23,6 +23,34 @@ export interface ForwardedIdentity {
   scopes: string[];
   /** Only the claims the governance file forwards (department, region, role…). */
   claims: Record<string, unknown>;
+  /** The request's purpose (X-Data-Purpose, or the governance file's default); absent = none. */
+  purpose?: string;
+  /**
+   * Row-level restrictions per entity (e.g. `Customer`), evaluated by the gateway from the
+   * governance file's `rowRules` for this caller and purpose. Absent = no restriction. The kit
+   * applies them to every row about the entity (subgraphs/kit/row-level.ts).
+   */
+  rows?: Readonly<Record<string, RowScope>>;
+  /**
+   * Coordinates (`Type.field`) this caller may only see masked, as the gateway's masking rules
+   * decided: the subgraph that resolves one applies the field's descriptor mask, or refuses the
+   * field when it declares none (subgraphs/kit/masking.ts). Absent = nothing masked.
+   */
+  masked?: ReadonlySet<string>;
+}
+
+/** What one entity's row rules leave visible to a request. */
+export interface RowScope {
+  /**
+   * Attribute → the only value visible (e.g. `{ region: "EUROPE" }`). `null` matches no row: a
+   * claim that is present but malformed restricts to nothing, never to everything.
+   */
+  match: Readonly<Record<string, string | null>>;
+  /**
+   * Consent applies (the request's purpose is one the consent rule covers): rows about a channel
+   * the person withdrew consent for are left out.
+   */
+  consent: boolean;
 }
 
 /** The identity of a request without a token, and of the gateway's own calls. Shared, never mutated. */
@@ -51,7 +79,11 @@ export class IdentitySigner {
     const now = Date.now();
     const hit = this.cache.get(identity);
     if (hit && hit.refreshAt > now) return hit.header;
-    const header = await new SignJWT({ auth: identity.authenticated, scope: identity.scopes.join(' '), claims: identity.claims })
+    const payload: Record<string, unknown> = { auth: identity.authenticated, scope: identity.scopes.join(' '), claims: identity.claims };
+    if (identity.purpose) payload.purpose = identity.purpose;
+    if (identity.rows) payload.rows = identity.rows;
+    if (identity.masked?.size) payload.mask = [...identity.masked];
+    const header = await new SignJWT(payload)
       .setProtectedHeader({ alg: 'HS256' })
       .setIssuer(ISSUER)
       .setAudience(AUDIENCE)
@@ -88,6 +120,9 @@ export class IdentityVerifier {
         scopes: typeof payload.scope === 'string' && payload.scope ? payload.scope.split(' ') : [],
         claims: (payload.claims as Record<string, unknown>) ?? {},
       };
+      if (typeof payload.purpose === 'string' && payload.purpose) identity.purpose = payload.purpose;
+      if (payload.rows !== undefined) identity.rows = rowScopes(payload.rows);
+      if (Array.isArray(payload.mask) && payload.mask.length) identity.masked = new Set(payload.mask.map(String));
       this.cache.set(header, { identity, expiresAt: (payload.exp ?? 0) * 1000 });
       return identity;
     } catch (error) {
@@ -95,6 +130,24 @@ export class IdentityVerifier {
       throw new IdentityError(`This subgraph only answers the gateway: ${reason} signed identity`);
     }
   }
+}
+
+/**
+ * The signed `rows` claim, read strictly: the gateway wrote it, but a shape this version does not
+ * understand must restrict (match nothing), never lift a restriction.
+ */
+function rowScopes(value: unknown): Record<string, RowScope> {
+  const out: Record<string, RowScope> = {};
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return { '*': { match: { '*': null }, consent: true } };
+  for (const [entity, raw] of Object.entries(value as Record<string, unknown>)) {
+    const scope = (typeof raw === 'object' && raw !== null ? raw : {}) as { match?: unknown; consent?: unknown };
+    const match: Record<string, string | null> = {};
+    if (typeof scope.match === 'object' && scope.match !== null && !Array.isArray(scope.match)) {
+      for (const [attribute, v] of Object.entries(scope.match)) match[attribute] = typeof v === 'string' && v !== '' ? v : null;
+    } else if (scope.match !== undefined) match['*'] = null;
+    out[entity] = { match, consent: scope.consent !== false };
+  }
+  return out;
 }
 
 /** The signing key from the environment; the development default is loud about itself. */

@@ -31,7 +31,7 @@ describe('composition from subgraph_url', () => {
     writeFileSync(join(dir, 'supergraph.yaml'), yaml);
     const subgraphs = await loadSubgraphSchemas(loadSupergraphConfig(join(dir, 'supergraph.yaml')));
     const { supergraphSdl } = composeSubgraphs(subgraphs);
-    expect(supergraphSdl).toContain('email: String!');
+    expect(supergraphSdl).toContain('email: String @join__field(graph: CUSTOMERS)');
     expect(supergraphSdl).toContain(subgraph.url);
   });
 });

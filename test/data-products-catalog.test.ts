@@ -87,7 +87,7 @@ describe('the catalog in the graph, against the descriptors', () => {
         expect(f.served, coordinate).toBe(true);
       }
     }
-    expect(field('customer-profiles', 'Customer.email')).toMatchObject({ type: 'String!', description: 'Contact e-mail (personal data).', rootField: false });
+    expect(field('customer-profiles', 'Customer.email')).toMatchObject({ type: 'String', description: expect.stringMatching(/^Contact e-mail \(personal data\)\./), rootField: false });
     expect(field('order-history', 'Customer.orders')).toMatchObject({ type: '[Order!]!', description: expect.stringMatching(/most recent orders/) });
     expect(field('customer-profiles', 'Query.customers')).toMatchObject({ rootField: true, type: '[Customer!]!' });
     expect(product('order-history').rootFields).toEqual(['Query.order']);

@@ -79,7 +79,7 @@ describe('extensions.warnings: deprecated products and fields, with their sunset
     variant = await startVariantMesh({
       sales: {
         schema: (sdl) =>
-          replaceOnce(sdl, 'orderCount: Int! @authenticated @classification(level: INTERNAL)', 'orderCount: Int! @authenticated @classification(level: INTERNAL) @deprecated(reason: "Count Customer.orders instead")'),
+          replaceOnce(sdl, 'orderCount: Int @authenticated @classification(level: INTERNAL)', 'orderCount: Int @authenticated @classification(level: INTERNAL) @deprecated(reason: "Count Customer.orders instead")'),
         descriptor: (yaml) =>
           replaceOnce(
             replaceOnce(

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
+import { CustomerRows } from '../subgraphs/kit/row-level.js';
 import { SqlDatabase } from '../subgraphs/kit/sql-database.js';
 import { sqliteSalesRepository, type Period } from '../subgraphs/sales/repository.js';
 
@@ -19,9 +20,10 @@ describe('sales trends from the materialised aggregates', () => {
   const db = new SqlDatabase(join(inject('dataDir'), 'sales.db'));
   const repo = sqliteSalesRepository(db);
   const products = [1, 2, 7, 250, 999];
+  const everyone = new CustomerRows(undefined);
 
   it.each(Object.keys(RAW_BUCKET) as Period[])('equal the order book aggregated directly, by %s', async (period) => {
-    const trends = await repo.productTrends(products, period, 10_000);
+    const trends = await repo.productTrends(products, period, 10_000, everyone);
     const raw = db.raw
       .prepare(
         `SELECT l.product_id, ${RAW_BUCKET[period]} AS period, COUNT(DISTINCT o.id) AS orders, SUM(l.quantity) AS units, SUM(l.amount) AS revenue
@@ -36,8 +38,23 @@ describe('sales trends from the materialised aggregates', () => {
   });
 
   it('keeps only the last N periods of each product, oldest first', async () => {
-    const trends = await repo.productTrends([1, 2], 'MONTH', 3);
+    const trends = await repo.productTrends([1, 2], 'MONTH', 3, everyone);
     expect(trends.filter((t) => t.product_id === 1).map((t) => t.period)).toEqual(['2025-10', '2025-11', '2025-12']);
     expect(trends.filter((t) => t.product_id === 2)).toHaveLength(3);
+  });
+
+  it('count only the orders of the caller\'s region when a row rule restricts it', async () => {
+    const europe = new CustomerRows({ match: { region: 'EUROPE' }, consent: false });
+    const trends = await repo.productTrends(products, 'QUARTER', 10_000, europe);
+    const raw = db.raw
+      .prepare(
+        `SELECT l.product_id, ${RAW_BUCKET.QUARTER} AS period, COUNT(DISTINCT o.id) AS orders, SUM(l.quantity) AS units
+         FROM order_lines l JOIN orders o ON o.id = l.order_id
+         WHERE l.product_id IN (SELECT value FROM json_each(?)) AND o.status != 'CANCELLED' AND o.region = 'EUROPE'
+         GROUP BY l.product_id, period ORDER BY l.product_id, period`,
+      )
+      .all(JSON.stringify(products)) as { product_id: number; period: string; orders: number; units: number }[];
+    expect(raw.length).toBeGreaterThan(0);
+    expect(trends.map((t) => [t.product_id, t.period, t.orders, t.units])).toEqual(raw.map((r) => [r.product_id, r.period, r.orders, r.units]));
   });
 });

@@ -2,14 +2,16 @@ import { fileURLToPath } from 'node:url';
 import { loaderByKey, pageSize, toKey } from '../kit/batch-loaders.js';
 import { defineDomain, type DomainContext } from '../kit/domain.js';
 import type { ForwardedIdentity } from '../mesh/identity.js';
-import { visibleRegion } from '../kit/row-level.js';
-import { MIGRATION, sqliteCustomersRepository, type CustomerRecord, type CustomersRepository } from './repository.js';
+import { CustomerRows, replicateCustomerScope } from '../kit/row-level.js';
+import { customerScopeRows } from './replica.js';
+import { MIGRATION, sqliteCustomersRepository, type CustomersRepository, type VisibleCustomer } from './repository.js';
 import { seedCustomers } from './seed.js';
 
 const MAX_PAGE = 500;
 
+// Row-level rules (governance file `rowRules`): a customer out of the caller's scope is not read.
 const loaders = (repo: CustomersRepository, identity: ForwardedIdentity) => ({
-  customer: loaderByKey((ids: readonly number[]) => repo.byIds(ids, visibleRegion(identity)), (c) => c.id),
+  customer: loaderByKey((ids: readonly number[]) => repo.byIds(ids, CustomerRows.of(identity)), (c) => c.id),
 });
 
 type Context = DomainContext<CustomersRepository, ReturnType<typeof loaders>>;
@@ -18,9 +20,12 @@ export default defineDomain({
   name: 'customers',
   description: 'Customer master data: profiles, contact details (PII), regions',
   schemaPath: fileURLToPath(new URL('./schema.graphql', import.meta.url)),
-  schemaVersion: 1,
+  schemaVersion: 2,
   migrate: (db) => db.exec(MIGRATION),
-  seed: seedCustomers,
+  seed: (db, options) => {
+    seedCustomers(db, options);
+    replicateCustomerScope(db, customerScopeRows(options));
+  },
   repository: sqliteCustomersRepository,
   loaders,
   resolvers: {
@@ -31,16 +36,19 @@ export default defineDomain({
           first: pageSize(args.first, 20, MAX_PAGE),
           after: args.after ? toKey(args.after) : 0,
           region: args.region ?? null,
-          visibleRegion: visibleRegion(ctx.identity),
+          rows: CustomerRows.of(ctx.identity),
         }),
     },
     Customer: {
       __resolveReference: (ref: { id: string }, ctx: Context) => ctx.loaders.customer.load(toKey(ref.id)),
-      firstName: (c: CustomerRecord) => c.first_name,
-      lastName: (c: CustomerRecord) => c.last_name,
-      fullName: (c: CustomerRecord) => `${c.first_name} ${c.last_name}`,
-      birthDate: (c: CustomerRecord) => c.birth_date,
-      signupDate: (c: CustomerRecord) => c.signup_date,
+      firstName: (c: VisibleCustomer) => c.first_name,
+      lastName: (c: VisibleCustomer) => c.last_name,
+      fullName: (c: VisibleCustomer) => `${c.first_name} ${c.last_name}`,
+      // Marketing-consent rule: no e-mail address or phone number for a channel the customer withdrew.
+      email: (c: VisibleCustomer) => (c.email_allowed ? c.email : null),
+      phone: (c: VisibleCustomer) => (c.sms_allowed ? c.phone : null),
+      birthDate: (c: VisibleCustomer) => c.birth_date,
+      signupDate: (c: VisibleCustomer) => c.signup_date,
     },
   },
 });

@@ -1,6 +1,12 @@
+import { CUSTOMER_SCOPE_MIGRATION, type CustomerRows } from '../kit/row-level.js';
 import { inList, type SqlDatabase } from '../kit/sql-database.js';
 import type { CustomerRecord } from './seed.js';
 
+/** A customer as read for one request: under a consent-governed purpose, which contact details it may see. */
+export interface VisibleCustomer extends CustomerRecord {
+  email_allowed: 0 | 1;
+  sms_allowed: 0 | 1;
+}
 export type { CustomerRecord };
 
 /**
@@ -8,9 +14,9 @@ export type { CustomerRecord };
  * implement this same interface.
  */
 export interface CustomersRepository {
-  /** `visibleRegion` is the caller's row-level restriction (null = all regions). */
-  byIds(ids: readonly number[], visibleRegion: string | null): Promise<CustomerRecord[]>;
-  list(args: { first: number; after: number; region: string | null; visibleRegion: string | null }): Promise<CustomerRecord[]>;
+  /** `rows` is the caller's view under the row-level rules (subgraphs/kit/row-level.ts). */
+  byIds(ids: readonly number[], rows: CustomerRows): Promise<VisibleCustomer[]>;
+  list(args: { first: number; after: number; region: string | null; rows: CustomerRows }): Promise<VisibleCustomer[]>;
 }
 
 export const MIGRATION = `
@@ -27,24 +33,26 @@ export const MIGRATION = `
     signup_date TEXT NOT NULL
   );
   CREATE INDEX customers_region ON customers (region, id);
+  ${CUSTOMER_SCOPE_MIGRATION}
 `;
 
 export function sqliteCustomersRepository(db: SqlDatabase): CustomersRepository {
   return {
-    async byIds(ids, visibleRegion) {
-      return db.all<CustomerRecord>(
-        'SELECT * FROM customers WHERE id IN (SELECT value FROM json_each(?1)) AND (?2 IS NULL OR region = ?2)',
+    // The customer row itself is about no channel: consent only governs its contact details.
+    async byIds(ids, rows) {
+      return db.all<VisibleCustomer>(
+        `SELECT c.*, ${rows.contactConsent('c.id')} FROM customers c WHERE c.id IN (SELECT value FROM json_each(?1)) AND ${rows.inRegion('c.region', 2)}`,
         inList(ids),
-        visibleRegion,
+        rows.param,
       );
     },
-    async list({ first, after, region, visibleRegion }) {
-      return db.all<CustomerRecord>(
-        `SELECT * FROM customers WHERE id > ?1 AND (?2 IS NULL OR region = ?2) AND (?3 IS NULL OR region = ?3)
-         ORDER BY id LIMIT ?4`,
+    async list({ first, after, region, rows }) {
+      return db.all<VisibleCustomer>(
+        `SELECT c.*, ${rows.contactConsent('c.id')} FROM customers c WHERE c.id > ?1 AND (?2 IS NULL OR c.region = ?2) AND ${rows.inRegion('c.region', 3)}
+         ORDER BY c.id LIMIT ?4`,
         after,
         region,
-        visibleRegion,
+        rows.param,
         first,
       );
     },

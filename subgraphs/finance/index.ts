@@ -2,19 +2,27 @@ import { fileURLToPath } from 'node:url';
 import { loaderByKey, loaderOfLists, loaderPerArguments, pageSize, toKey } from '../kit/batch-loaders.js';
 import { round2 } from '../kit/deterministic-random.js';
 import { defineDomain, type DomainContext } from '../kit/domain.js';
+import type { ForwardedIdentity } from '../mesh/identity.js';
+import { CustomerRows, replicateCustomerScope } from '../kit/row-level.js';
+import { customerScopeRows } from '../customers/replica.js';
 import { MIGRATION, sqliteFinanceRepository, type FinanceRepository, type InvoiceRecord, type Period, type PaymentRecord, type RevenueRecord } from './repository.js';
 import { seedFinance } from './seed.js';
 
-const loaders = (repo: FinanceRepository) => ({
-  invoice: loaderByKey((ids: readonly number[]) => repo.invoicesByIds(ids), (i) => i.id),
-  invoiceOfOrder: loaderByKey((ids: readonly number[]) => repo.invoicesOfOrders(ids), (i) => i.order_id),
-  paymentsOfInvoice: loaderOfLists((ids: readonly number[]) => repo.paymentsOfInvoices(ids), (p) => p.invoice_id),
-  outstanding: loaderByKey((ids: readonly number[]) => repo.outstandingOfCustomers(ids), (o) => o.customer_id),
-  unitCost: loaderByKey((ids: readonly number[]) => repo.unitCosts(ids), (c) => c.product_id),
-  invoicesOfCustomer: loaderPerArguments(({ first, status }: { first: number; status: string | null }) =>
-    loaderOfLists((ids: readonly number[]) => repo.invoicesOfCustomers(ids, first, status), (i) => i.customer_id),
-  ),
-});
+// Row-level rules (governance file `rowRules`): invoices and payments are rows about their customer.
+const loaders = (repo: FinanceRepository, identity: ForwardedIdentity) => {
+  const rows = CustomerRows.of(identity);
+  return {
+    rows,
+    invoice: loaderByKey((ids: readonly number[]) => repo.invoicesByIds(ids, rows), (i) => i.id),
+    invoiceOfOrder: loaderByKey((ids: readonly number[]) => repo.invoicesOfOrders(ids, rows), (i) => i.order_id),
+    paymentsOfInvoice: loaderOfLists((ids: readonly number[]) => repo.paymentsOfInvoices(ids, rows), (p) => p.invoice_id),
+    outstanding: loaderByKey((ids: readonly number[]) => repo.outstandingOfCustomers(ids, rows), (o) => o.customer_id),
+    unitCost: loaderByKey((ids: readonly number[]) => repo.unitCosts(ids), (c) => c.product_id),
+    invoicesOfCustomer: loaderPerArguments(({ first, status }: { first: number; status: string | null }) =>
+      loaderOfLists((ids: readonly number[]) => repo.invoicesOfCustomers(ids, first, status, rows), (i) => i.customer_id),
+    ),
+  };
+};
 
 type Context = DomainContext<FinanceRepository, ReturnType<typeof loaders>>;
 const costOf = async (p: { id: string }, ctx: Context) => (await ctx.loaders.unitCost.load(toKey(p.id)))?.unit_cost ?? 0;
@@ -23,16 +31,19 @@ export default defineDomain({
   name: 'finance',
   description: 'Invoices, payments, revenue and margin; contributes Order.invoice and Customer.invoices',
   schemaPath: fileURLToPath(new URL('./schema.graphql', import.meta.url)),
-  schemaVersion: 1,
+  schemaVersion: 2,
   migrate: (db) => db.exec(MIGRATION),
-  seed: seedFinance,
+  seed: (db, options) => {
+    seedFinance(db, options);
+    replicateCustomerScope(db, customerScopeRows(options));
+  },
   repository: sqliteFinanceRepository,
   loaders,
   resolvers: {
     Query: {
       invoice: (_: unknown, { id }: { id: string }, ctx: Context) => ctx.loaders.invoice.load(toKey(id)),
       revenue: (_: unknown, args: { period?: Period; from?: string; to?: string }, ctx: Context) =>
-        ctx.repo.revenue({ period: args.period ?? 'MONTH', from: args.from ?? null, to: args.to ?? null }),
+        ctx.repo.revenue({ period: args.period ?? 'MONTH', from: args.from ?? null, to: args.to ?? null }, ctx.loaders.rows),
     },
     RevenueFigure: {
       costOfGoods: (r: RevenueRecord) => r.cost_of_goods,
@@ -61,7 +72,8 @@ export default defineDomain({
           .invoicesOfCustomer({ first: pageSize(args.first, 10, 100), status: args.status ?? null })
           .load(toKey(c.id)),
       outstandingBalance: async (c: { id: string }, _: unknown, ctx: Context) =>
-        (await ctx.loaders.outstanding.load(toKey(c.id)))?.outstanding ?? 0,
+        // null for a customer the caller may not see (or that does not exist): never a wrong 0.
+        (await ctx.loaders.outstanding.load(toKey(c.id)))?.outstanding ?? null,
     },
     Product: {
       // @requires(fields: "price") means the gateway sends the price along with the key.

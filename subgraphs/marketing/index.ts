@@ -11,19 +11,27 @@ import {
   type SegmentRecord,
 } from './repository.js';
 import { seedMarketing } from './seed.js';
+import type { ForwardedIdentity } from '../mesh/identity.js';
+import { CustomerRows } from '../kit/row-level.js';
 
-const loaders = (repo: MarketingRepository) => ({
-  segment: loaderByKey((ids: readonly number[]) => repo.segmentsByIds(ids), (s) => s.id),
-  segmentOfCustomer: loaderByKey((ids: readonly number[]) => repo.segmentOfCustomers(ids), (m) => m.customer_id),
-  consent: loaderByKey((ids: readonly number[]) => repo.consentsOfCustomers(ids), (c) => c.customer_id),
-  campaign: loaderByKey((ids: readonly number[]) => repo.campaignsByIds(ids), (c) => c.id),
-  responsesOfCustomer: loaderPerArguments((first: number) =>
-    loaderOfLists((ids: readonly number[]) => repo.responsesOfCustomers(ids, first), (r) => r.customer_id),
-  ),
-  responsesOfCampaign: loaderPerArguments((first: number) =>
-    loaderOfLists((ids: readonly number[]) => repo.responsesOfCampaigns(ids, first), (r) => r.campaign_id),
-  ),
-});
+// Row-level rules (governance file `rowRules`): responses, memberships and consents are rows about
+// their customer; segment sizes and response rates count only the visible customers.
+const loaders = (repo: MarketingRepository, identity: ForwardedIdentity) => {
+  const rows = CustomerRows.of(identity);
+  return {
+    rows,
+    segment: loaderByKey((ids: readonly number[]) => repo.segmentsByIds(ids, rows), (s) => s.id),
+    segmentOfCustomer: loaderByKey((ids: readonly number[]) => repo.segmentOfCustomers(ids, rows), (m) => m.customer_id),
+    consent: loaderByKey((ids: readonly number[]) => repo.consentsOfCustomers(ids, rows), (c) => c.customer_id),
+    campaign: loaderByKey((ids: readonly number[]) => repo.campaignsByIds(ids, rows), (c) => c.id),
+    responsesOfCustomer: loaderPerArguments((first: number) =>
+      loaderOfLists((ids: readonly number[]) => repo.responsesOfCustomers(ids, first, rows), (r) => r.customer_id),
+    ),
+    responsesOfCampaign: loaderPerArguments((first: number) =>
+      loaderOfLists((ids: readonly number[]) => repo.responsesOfCampaigns(ids, first, rows), (r) => r.campaign_id),
+    ),
+  };
+};
 
 type Context = DomainContext<MarketingRepository, ReturnType<typeof loaders>>;
 
@@ -31,17 +39,17 @@ export default defineDomain({
   name: 'marketing',
   description: 'Segments, campaigns, campaign responses and consent; contributes Customer.segment and Customer.consent',
   schemaPath: fileURLToPath(new URL('./schema.graphql', import.meta.url)),
-  schemaVersion: 1,
+  schemaVersion: 2,
   migrate: (db) => db.exec(MIGRATION),
   seed: seedMarketing,
   repository: sqliteMarketingRepository,
   loaders,
   resolvers: {
     Query: {
-      segments: (_: unknown, __: unknown, ctx: Context) => ctx.repo.segments(),
+      segments: (_: unknown, __: unknown, ctx: Context) => ctx.repo.segments(ctx.loaders.rows),
       campaign: (_: unknown, { id }: { id: string }, ctx: Context) => ctx.loaders.campaign.load(toKey(id)),
       campaigns: (_: unknown, args: { first?: number; activeOn?: string }, ctx: Context) =>
-        ctx.repo.campaigns({ first: pageSize(args.first, 20, 500), activeOn: args.activeOn ?? null }),
+        ctx.repo.campaigns({ first: pageSize(args.first, 20, 500), activeOn: args.activeOn ?? null }, ctx.loaders.rows),
     },
     Segment: {
       customerCount: (s: SegmentRecord) => s.customer_count,

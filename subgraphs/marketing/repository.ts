@@ -1,3 +1,4 @@
+import { CUSTOMER_SCOPE_MIGRATION, type CustomerRows } from '../kit/row-level.js';
 import { inList, type SqlDatabase } from '../kit/sql-database.js';
 
 export interface SegmentRecord {
@@ -30,16 +31,22 @@ export interface ConsentRecord {
   updated_at: string;
 }
 
-/** All of the marketing domain's data access. */
+/**
+ * All of the marketing domain's data access. `rows` is the caller's view under the row-level rules
+ * (subgraphs/kit/row-level.ts): responses, segment membership and consent are rows about their
+ * customer (responses need their campaign channel's consent under a consent-governed purpose,
+ * membership profiling consent, consent decisions none), and segment sizes and response rates count
+ * only the visible customers.
+ */
 export interface MarketingRepository {
-  segmentsByIds(ids: readonly number[]): Promise<SegmentRecord[]>;
-  segments(): Promise<SegmentRecord[]>;
-  segmentOfCustomers(customerIds: readonly number[]): Promise<{ customer_id: number; segment_id: number }[]>;
-  consentsOfCustomers(customerIds: readonly number[]): Promise<ConsentRecord[]>;
-  campaignsByIds(ids: readonly number[]): Promise<CampaignRecord[]>;
-  campaigns(args: { first: number; activeOn: string | null }): Promise<CampaignRecord[]>;
-  responsesOfCustomers(customerIds: readonly number[], first: number): Promise<ResponseRecord[]>;
-  responsesOfCampaigns(campaignIds: readonly number[], first: number): Promise<ResponseRecord[]>;
+  segmentsByIds(ids: readonly number[], rows: CustomerRows): Promise<SegmentRecord[]>;
+  segments(rows: CustomerRows): Promise<SegmentRecord[]>;
+  segmentOfCustomers(customerIds: readonly number[], rows: CustomerRows): Promise<{ customer_id: number; segment_id: number }[]>;
+  consentsOfCustomers(customerIds: readonly number[], rows: CustomerRows): Promise<ConsentRecord[]>;
+  campaignsByIds(ids: readonly number[], rows: CustomerRows): Promise<CampaignRecord[]>;
+  campaigns(args: { first: number; activeOn: string | null }, rows: CustomerRows): Promise<CampaignRecord[]>;
+  responsesOfCustomers(customerIds: readonly number[], first: number, rows: CustomerRows): Promise<ResponseRecord[]>;
+  responsesOfCampaigns(campaignIds: readonly number[], first: number, rows: CustomerRows): Promise<ResponseRecord[]>;
 }
 
 export const MIGRATION = `
@@ -70,56 +77,76 @@ export const MIGRATION = `
     PRIMARY KEY (campaign_id, customer_id)
   );
   CREATE INDEX campaign_responses_customer ON campaign_responses (customer_id, responded_at DESC);
+  ${CUSTOMER_SCOPE_MIGRATION}
 `;
 
-const SEGMENT_SELECT = `SELECT s.*, (SELECT COUNT(*) FROM customer_segments m WHERE m.segment_id = s.id) AS customer_count FROM segments s`;
-const CAMPAIGN_SELECT = `SELECT c.*, ROUND(
-    (SELECT COUNT(*) FROM campaign_responses r WHERE r.campaign_id = c.id) * 1.0 /
-    MAX(1, (SELECT COUNT(*) FROM customer_segments m WHERE m.segment_id = c.segment_id)), 4) AS response_rate
+/** Segments with their size: the visible customers in each (parameter ?n carries the row rules). */
+const segmentSelect = (rows: CustomerRows, n: number) =>
+  `SELECT s.*, (SELECT COUNT(*) FROM customer_segments m WHERE m.segment_id = s.id AND ${rows.aggregate('m.customer_id', n)}) AS customer_count FROM segments s`;
+/** Campaigns with their response rate, over the visible customers (parameter ?n carries the row rules). */
+const campaignSelect = (rows: CustomerRows, n: number) => `SELECT c.*, ROUND(
+    (SELECT COUNT(*) FROM campaign_responses r WHERE r.campaign_id = c.id AND ${rows.aggregate('r.customer_id', n)}) * 1.0 /
+    MAX(1, (SELECT COUNT(*) FROM customer_segments m WHERE m.segment_id = c.segment_id AND ${rows.aggregate('m.customer_id', n)})), 4) AS response_rate
   FROM campaigns c`;
+/** Responses with their campaign's channel: the consent a response needs depends on it. */
+const RESPONSE_FROM = 'campaign_responses r JOIN campaigns c ON c.id = r.campaign_id';
 
 export function sqliteMarketingRepository(db: SqlDatabase): MarketingRepository {
   return {
-    async segmentsByIds(ids) {
-      return db.all(`${SEGMENT_SELECT} WHERE s.id IN (SELECT value FROM json_each(?))`, inList(ids));
+    async segmentsByIds(ids, rows) {
+      return db.all(`${segmentSelect(rows, 2)} WHERE s.id IN (SELECT value FROM json_each(?1))`, inList(ids), rows.param);
     },
-    async segments() {
-      return db.all(`${SEGMENT_SELECT} ORDER BY s.id`);
+    async segments(rows) {
+      return db.all(`${segmentSelect(rows, 1)} ORDER BY s.id`, rows.param);
     },
-    async segmentOfCustomers(customerIds) {
-      return db.all('SELECT * FROM customer_segments WHERE customer_id IN (SELECT value FROM json_each(?))', inList(customerIds));
-    },
-    async consentsOfCustomers(customerIds) {
-      return db.all('SELECT * FROM consents WHERE customer_id IN (SELECT value FROM json_each(?))', inList(customerIds));
-    },
-    async campaignsByIds(ids) {
-      return db.all(`${CAMPAIGN_SELECT} WHERE c.id IN (SELECT value FROM json_each(?))`, inList(ids));
-    },
-    async campaigns({ first, activeOn }) {
+    async segmentOfCustomers(customerIds, rows) {
       return db.all(
-        `${CAMPAIGN_SELECT} WHERE (?1 IS NULL OR (c.starts_on <= ?1 AND c.ends_on >= ?1)) ORDER BY c.starts_on DESC, c.id DESC LIMIT ?2`,
+        `SELECT m.* FROM customer_segments m WHERE m.customer_id IN (SELECT value FROM json_each(?1)) AND ${rows.visible('m.customer_id', 2)}`,
+        inList(customerIds),
+        rows.param,
+      );
+    },
+    async consentsOfCustomers(customerIds, rows) {
+      // The consent decisions themselves are never withheld for lack of consent: only the region rule applies.
+      return db.all(
+        `SELECT k.* FROM consents k WHERE k.customer_id IN (SELECT value FROM json_each(?1)) AND ${rows.visible('k.customer_id', 2, null)}`,
+        inList(customerIds),
+        rows.param,
+      );
+    },
+    async campaignsByIds(ids, rows) {
+      return db.all(`${campaignSelect(rows, 2)} WHERE c.id IN (SELECT value FROM json_each(?1))`, inList(ids), rows.param);
+    },
+    async campaigns({ first, activeOn }, rows) {
+      return db.all(
+        `${campaignSelect(rows, 3)} WHERE (?1 IS NULL OR (c.starts_on <= ?1 AND c.ends_on >= ?1)) ORDER BY c.starts_on DESC, c.id DESC LIMIT ?2`,
         activeOn,
         first,
+        rows.param,
       );
     },
-    async responsesOfCustomers(customerIds, first) {
+    async responsesOfCustomers(customerIds, first, rows) {
       return db.all(
         `SELECT campaign_id, customer_id, kind, responded_at FROM (
-           SELECT r.*, ROW_NUMBER() OVER (PARTITION BY customer_id ORDER BY responded_at DESC) AS rank
-           FROM campaign_responses r WHERE customer_id IN (SELECT value FROM json_each(?))
-         ) WHERE rank <= ? ORDER BY customer_id, rank`,
+           SELECT r.*, ROW_NUMBER() OVER (PARTITION BY r.customer_id ORDER BY r.responded_at DESC) AS rank
+           FROM ${RESPONSE_FROM} WHERE r.customer_id IN (SELECT value FROM json_each(?1))
+             AND ${rows.visible('r.customer_id', 3, { campaignChannel: 'c.channel' })}
+         ) WHERE rank <= ?2 ORDER BY customer_id, rank`,
         inList(customerIds),
         first,
+        rows.param,
       );
     },
-    async responsesOfCampaigns(campaignIds, first) {
+    async responsesOfCampaigns(campaignIds, first, rows) {
       return db.all(
         `SELECT campaign_id, customer_id, kind, responded_at FROM (
-           SELECT r.*, ROW_NUMBER() OVER (PARTITION BY campaign_id ORDER BY responded_at, customer_id) AS rank
-           FROM campaign_responses r WHERE campaign_id IN (SELECT value FROM json_each(?))
-         ) WHERE rank <= ? ORDER BY campaign_id, rank`,
+           SELECT r.*, ROW_NUMBER() OVER (PARTITION BY r.campaign_id ORDER BY r.responded_at, r.customer_id) AS rank
+           FROM ${RESPONSE_FROM} WHERE r.campaign_id IN (SELECT value FROM json_each(?1))
+             AND ${rows.visible('r.customer_id', 3, { campaignChannel: 'c.channel' })}
+         ) WHERE rank <= ?2 ORDER BY campaign_id, rank`,
         inList(campaignIds),
         first,
+        rows.param,
       );
     },
   };

@@ -1,6 +1,8 @@
 import type { SeedOptions } from '../kit/domain.js';
 import { DATA_END, DATA_START, Random, addDays, entityCounts, isoDate, isoDateTime, randomInstant } from '../kit/deterministic-random.js';
 import type { SqlDatabase } from '../kit/sql-database.js';
+import { replicateCustomerScope } from '../kit/row-level.js';
+import { customerScopeRows } from '../customers/replica.js';
 
 export const SEGMENTS = [
   { id: 1, name: 'Loyal Champions', description: 'Frequent, recent, high-value buyers' },
@@ -13,6 +15,27 @@ export const SEGMENTS = [
 const CHANNELS = ['EMAIL', 'SMS', 'SOCIAL', 'DISPLAY'];
 const THEMES = ['Spring Sale', 'Back to School', 'Black Friday', 'Winter Warmers', 'Summer Outdoors', 'Loyalty Rewards', 'New Arrivals', 'Win-Back'];
 
+export interface ConsentDecision {
+  email_opt_in: 0 | 1;
+  sms_opt_in: 0 | 1;
+  profiling_opt_in: 0 | 1;
+  updated_at: string;
+}
+
+/**
+ * One customer's consent decisions and segment as a pure function of (seed, id): the consent is
+ * what the marketing-consent product publishes, and other domains replicate it for row rules.
+ */
+export function generateMarketingCustomer(seed: number, id: number): { consent: ConsentDecision; segment: number | null } {
+  const rng = Random.for(seed, 'marketing-customer', id);
+  const profiling = rng.chance(0.8);
+  const email = rng.chance(0.7);
+  const sms = rng.chance(0.35);
+  const consent: ConsentDecision = { email_opt_in: email ? 1 : 0, sms_opt_in: sms ? 1 : 0, profiling_opt_in: profiling ? 1 : 0, updated_at: isoDateTime(randomInstant(rng)) };
+  if (!profiling) return { consent, segment: null };
+  return { consent, segment: rng.weighted(SEGMENTS.map((s, i) => [s.id, [8, 12, 20, 15, 10, 9][i]!] as [number, number])) };
+}
+
 export function seedMarketing(db: SqlDatabase, { scale, seed }: SeedOptions): void {
   const counts = entityCounts(scale);
   const insertSegment = db.raw.prepare('INSERT INTO segments (id, name, description) VALUES (?, ?, ?)');
@@ -24,15 +47,14 @@ export function seedMarketing(db: SqlDatabase, { scale, seed }: SeedOptions): vo
   );
   const membersOf = new Map<number, number[]>();
   for (let id = 1; id <= counts.customers; id++) {
-    const rng = Random.for(seed, 'marketing-customer', id);
-    const profiling = rng.chance(0.8);
-    insertConsent.run(id, rng.chance(0.7) ? 1 : 0, rng.chance(0.35) ? 1 : 0, profiling ? 1 : 0, isoDateTime(randomInstant(rng)));
+    const { consent, segment } = generateMarketingCustomer(seed, id);
+    insertConsent.run(id, consent.email_opt_in, consent.sms_opt_in, consent.profiling_opt_in, consent.updated_at);
     // Customers who refused profiling are not segmented: consent is enforced at the source.
-    if (!profiling) continue;
-    const segment = rng.weighted(SEGMENTS.map((s, i) => [s.id, [8, 12, 20, 15, 10, 9][i]!] as [number, number]));
+    if (segment === null) continue;
     insertMember.run(id, segment);
     (membersOf.get(segment) ?? membersOf.set(segment, []).get(segment)!).push(id);
   }
+  replicateCustomerScope(db, customerScopeRows({ scale, seed }));
 
   const insertCampaign = db.raw.prepare(
     'INSERT INTO campaigns (id, name, channel, starts_on, ends_on, budget, segment_id) VALUES (?, ?, ?, ?, ?, ?, ?)',

@@ -2,23 +2,28 @@ import { fileURLToPath } from 'node:url';
 import { loaderByKey, loaderOfLists, loaderPerArguments, pageSize, toKey } from '../kit/batch-loaders.js';
 import { defineDomain, type DomainContext } from '../kit/domain.js';
 import type { ForwardedIdentity } from '../mesh/identity.js';
-import { visibleRegion } from '../kit/row-level.js';
+import { CustomerRows, replicateCustomerScope } from '../kit/row-level.js';
+import { customerScopeRows } from '../customers/replica.js';
 import { MIGRATION, sqliteSalesRepository, type OrderLineRecord, type OrderRecord, type Period, type SalesRepository } from './repository.js';
 import { seedSales } from './seed.js';
 
-// Row-level rule: a caller restricted to a region sees only that region's orders.
-const loaders = (repo: SalesRepository, identity: ForwardedIdentity) => ({
-  order: loaderByKey((ids: readonly number[]) => repo.ordersByIds(ids, visibleRegion(identity)), (o) => o.id),
-  linesOfOrder: loaderOfLists((ids: readonly number[]) => repo.linesOfOrders(ids), (l) => l.order_id),
-  customerSales: loaderByKey((ids: readonly number[]) => repo.customerSales(ids, visibleRegion(identity)), (s) => s.customer_id),
-  unitsSold: loaderByKey((ids: readonly number[]) => repo.unitsSold(ids), (u) => u.product_id),
-  recentOrders: loaderPerArguments((first: number) =>
-    loaderOfLists((ids: readonly number[]) => repo.recentOrdersOfCustomers(ids, first, visibleRegion(identity)), (o) => o.customer_id),
-  ),
-  productTrend: loaderPerArguments(({ period, last }: { period: Period; last: number }) =>
-    loaderOfLists((ids: readonly number[]) => repo.productTrends(ids, period, last), (p) => p.product_id!),
-  ),
-});
+// Row-level rules (governance file `rowRules`), applied by every statement about customers' orders.
+const loaders = (repo: SalesRepository, identity: ForwardedIdentity) => {
+  const rows = CustomerRows.of(identity);
+  return {
+    rows,
+    order: loaderByKey((ids: readonly number[]) => repo.ordersByIds(ids, rows), (o) => o.id),
+    linesOfOrder: loaderOfLists((ids: readonly number[]) => repo.linesOfOrders(ids, rows), (l) => l.order_id),
+    customerSales: loaderByKey((ids: readonly number[]) => repo.customerSales(ids, rows), (s) => s.customer_id),
+    unitsSold: loaderByKey((ids: readonly number[]) => repo.unitsSold(ids, rows), (u) => u.product_id),
+    recentOrders: loaderPerArguments((first: number) =>
+      loaderOfLists((ids: readonly number[]) => repo.recentOrdersOfCustomers(ids, first, rows), (o) => o.customer_id),
+    ),
+    productTrend: loaderPerArguments(({ period, last }: { period: Period; last: number }) =>
+      loaderOfLists((ids: readonly number[]) => repo.productTrends(ids, period, last, rows), (p) => p.product_id!),
+    ),
+  };
+};
 
 type Context = DomainContext<SalesRepository, ReturnType<typeof loaders>>;
 
@@ -26,9 +31,12 @@ export default defineDomain({
   name: 'sales',
   description: 'Order history and sales trends; contributes Customer.orders, Customer.lifetimeValue, Product.salesTrend',
   schemaPath: fileURLToPath(new URL('./schema.graphql', import.meta.url)),
-  schemaVersion: 2,
+  schemaVersion: 3,
   migrate: (db) => db.exec(MIGRATION),
-  seed: seedSales,
+  seed: (db, options) => {
+    seedSales(db, options);
+    replicateCustomerScope(db, customerScopeRows(options));
+  },
   repository: sqliteSalesRepository,
   loaders,
   resolvers: {
@@ -46,7 +54,7 @@ export default defineDomain({
           region: args.region ?? null,
           productId: args.productId ? toKey(args.productId) : null,
           groupByRegion: args.groupByRegion ?? false,
-        }),
+        }, ctx.loaders.rows),
     },
     Order: {
       __resolveReference: (ref: { id: string }, ctx: Context) => ctx.loaders.order.load(toKey(ref.id)),
@@ -64,10 +72,11 @@ export default defineDomain({
       __resolveReference: (ref: { id: string }) => ({ id: ref.id }),
       orders: (c: { id: string }, args: { first?: number }, ctx: Context) =>
         ctx.loaders.recentOrders(pageSize(args.first, 10, 100)).load(toKey(c.id)),
+      // null for a customer the caller may not see (or that does not exist): never a wrong 0.
       orderCount: async (c: { id: string }, _: unknown, ctx: Context) =>
-        (await ctx.loaders.customerSales.load(toKey(c.id)))?.order_count ?? 0,
+        (await ctx.loaders.customerSales.load(toKey(c.id)))?.order_count ?? null,
       lifetimeValue: async (c: { id: string }, _: unknown, ctx: Context) =>
-        (await ctx.loaders.customerSales.load(toKey(c.id)))?.lifetime_value ?? 0,
+        (await ctx.loaders.customerSales.load(toKey(c.id)))?.lifetime_value ?? null,
     },
     Product: {
       __resolveReference: (ref: { id: string }) => ({ id: ref.id }),

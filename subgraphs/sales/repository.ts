@@ -1,4 +1,5 @@
 import { periodBucket, type Period } from '../kit/calendar-periods.js';
+import { CUSTOMER_SCOPE_MIGRATION, type CustomerRows } from '../kit/row-level.js';
 import { inList, type SqlDatabase } from '../kit/sql-database.js';
 
 export interface OrderRecord {
@@ -42,17 +43,21 @@ export interface TrendFilter {
   groupByRegion: boolean;
 }
 
-/** All of the sales domain's data access. Aggregates are computed in SQL, not in JavaScript. */
+/**
+ * All of the sales domain's data access. Aggregates are computed in SQL, not in JavaScript.
+ * `rows` is the caller's view under the row-level rules (subgraphs/kit/row-level.ts): every
+ * statement about orders applies it, and aggregates count only the visible customers' orders.
+ */
 export interface SalesRepository {
-  /** `visibleRegion` is the caller's row-level restriction on orders (null = all regions). */
-  ordersByIds(ids: readonly number[], visibleRegion: string | null): Promise<OrderRecord[]>;
+  ordersByIds(ids: readonly number[], rows: CustomerRows): Promise<OrderRecord[]>;
   /** The newest `first` orders of each customer asked for, in one statement. */
-  recentOrdersOfCustomers(customerIds: readonly number[], first: number, visibleRegion: string | null): Promise<OrderRecord[]>;
-  linesOfOrders(orderIds: readonly number[]): Promise<OrderLineRecord[]>;
-  customerSales(customerIds: readonly number[], visibleRegion: string | null): Promise<CustomerSalesRecord[]>;
-  unitsSold(productIds: readonly number[]): Promise<{ product_id: number; units: number }[]>;
-  productTrends(productIds: readonly number[], period: Period, last: number): Promise<TrendPointRecord[]>;
-  trends(filter: TrendFilter): Promise<TrendPointRecord[]>;
+  recentOrdersOfCustomers(customerIds: readonly number[], first: number, rows: CustomerRows): Promise<OrderRecord[]>;
+  linesOfOrders(orderIds: readonly number[], rows: CustomerRows): Promise<OrderLineRecord[]>;
+  /** One row per visible customer asked for (zeros when it has no orders); none for a hidden one. */
+  customerSales(customerIds: readonly number[], rows: CustomerRows): Promise<CustomerSalesRecord[]>;
+  unitsSold(productIds: readonly number[], rows: CustomerRows): Promise<{ product_id: number; units: number }[]>;
+  productTrends(productIds: readonly number[], period: Period, last: number, rows: CustomerRows): Promise<TrendPointRecord[]>;
+  trends(filter: TrendFilter, rows: CustomerRows): Promise<TrendPointRecord[]>;
 }
 
 export const MIGRATION = `
@@ -78,19 +83,22 @@ export const MIGRATION = `
     PRIMARY KEY (order_id, line_number)
   );
   CREATE INDEX order_lines_product ON order_lines (product_id);
+  ${CUSTOMER_SCOPE_MIGRATION}
 
   -- Per-product aggregates behind Product.salesTrend, materialised from the order book (cancelled
   -- orders excluded): a popular product has thousands of lines, but at most ~1,100 days and 36
-  -- months. Exact for any period: each order falls in exactly one day and one month.
+  -- months. Exact for any period: each order falls in exactly one day and one month. Per region
+  -- (the customer's, stamped on the order), so a region-restricted caller's series counts only
+  -- its region.
   CREATE TABLE product_sales_daily (
-    product_id INTEGER NOT NULL, day TEXT NOT NULL,
+    product_id INTEGER NOT NULL, day TEXT NOT NULL, region TEXT NOT NULL,
     orders INTEGER NOT NULL, units INTEGER NOT NULL, revenue REAL NOT NULL,
-    PRIMARY KEY (product_id, day)
+    PRIMARY KEY (product_id, day, region)
   ) WITHOUT ROWID;
   CREATE TABLE product_sales_monthly (
-    product_id INTEGER NOT NULL, month TEXT NOT NULL,
+    product_id INTEGER NOT NULL, month TEXT NOT NULL, region TEXT NOT NULL,
     orders INTEGER NOT NULL, units INTEGER NOT NULL, revenue REAL NOT NULL,
-    PRIMARY KEY (product_id, month)
+    PRIMARY KEY (product_id, month, region)
   ) WITHOUT ROWID;
 `;
 
@@ -103,10 +111,10 @@ export function refreshProductSales(db: SqlDatabase): void {
     const bucket = periodBucket(period, 'o.placed_at');
     db.exec(`DELETE FROM ${table}`);
     db.exec(
-      `INSERT INTO ${table} (product_id, ${column}, orders, units, revenue)
-       SELECT l.product_id, ${bucket}, COUNT(DISTINCT o.id), SUM(l.quantity), SUM(l.amount)
+      `INSERT INTO ${table} (product_id, ${column}, region, orders, units, revenue)
+       SELECT l.product_id, ${bucket}, o.region, COUNT(DISTINCT o.id), SUM(l.quantity), SUM(l.amount)
        FROM order_lines l JOIN orders o ON o.id = l.order_id WHERE o.status != 'CANCELLED'
-       GROUP BY l.product_id, ${bucket}`,
+       GROUP BY l.product_id, ${bucket}, o.region`,
     );
   }
 }
@@ -117,58 +125,67 @@ const productSource = (period: Period) =>
 
 export function sqliteSalesRepository(db: SqlDatabase): SalesRepository {
   return {
-    async ordersByIds(ids, visibleRegion) {
-      return db.all('SELECT * FROM orders WHERE id IN (SELECT value FROM json_each(?1)) AND (?2 IS NULL OR region = ?2)', inList(ids), visibleRegion);
+    async ordersByIds(ids, rows) {
+      return db.all(`SELECT o.* FROM orders o WHERE o.id IN (SELECT value FROM json_each(?1)) AND ${rows.visible('o.customer_id', 2)}`, inList(ids), rows.param);
     },
-    async recentOrdersOfCustomers(customerIds, first, visibleRegion) {
+    async recentOrdersOfCustomers(customerIds, first, rows) {
       return db.all(
         `SELECT * FROM (
            SELECT o.*, ROW_NUMBER() OVER (PARTITION BY customer_id ORDER BY placed_at DESC, id DESC) AS rank
-           FROM orders o WHERE customer_id IN (SELECT value FROM json_each(?1)) AND (?3 IS NULL OR region = ?3)
+           FROM orders o WHERE customer_id IN (SELECT value FROM json_each(?1)) AND ${rows.visible('o.customer_id', 3)}
          ) WHERE rank <= ?2 ORDER BY customer_id, rank`,
         inList(customerIds),
         first,
-        visibleRegion,
+        rows.param,
       );
     },
-    async linesOfOrders(orderIds) {
+    async linesOfOrders(orderIds, rows) {
       return db.all(
-        'SELECT * FROM order_lines WHERE order_id IN (SELECT value FROM json_each(?)) ORDER BY order_id, line_number',
+        `SELECT l.* FROM order_lines l WHERE l.order_id IN (SELECT value FROM json_each(?1))
+           AND ${rows.visible('(SELECT o.customer_id FROM orders o WHERE o.id = l.order_id)', 2)}
+         ORDER BY l.order_id, l.line_number`,
         inList(orderIds),
+        rows.param,
       );
     },
-    async customerSales(customerIds, visibleRegion) {
+    async customerSales(customerIds, rows) {
+      // Driven by the customer replica: a visible customer without orders gets zeros, a hidden
+      // (or unknown) one no row at all, so its figures are null, never a wrong 0.
       return db.all(
-        `SELECT customer_id, COUNT(*) AS order_count,
-                ROUND(SUM(CASE WHEN status IN ('CANCELLED', 'RETURNED') THEN 0 ELSE total END), 2) AS lifetime_value
-         FROM orders WHERE customer_id IN (SELECT value FROM json_each(?1)) AND (?2 IS NULL OR region = ?2)
-         GROUP BY customer_id`,
+        `SELECT s.customer_id, COUNT(o.id) AS order_count,
+                ROUND(COALESCE(SUM(CASE WHEN o.status IN ('CANCELLED', 'RETURNED') THEN 0 ELSE o.total END), 0), 2) AS lifetime_value
+         FROM customer_scope s LEFT JOIN orders o ON o.customer_id = s.customer_id
+         WHERE s.customer_id IN (SELECT value FROM json_each(?1)) AND ${rows.scopeRow('s', 2)}
+         GROUP BY s.customer_id`,
         inList(customerIds),
-        visibleRegion,
+        rows.param,
       );
     },
-    async unitsSold(productIds) {
+    async unitsSold(productIds, rows) {
       return db.all(
         `SELECT l.product_id, SUM(l.quantity) AS units FROM order_lines l JOIN orders o ON o.id = l.order_id
-         WHERE l.product_id IN (SELECT value FROM json_each(?)) AND o.status NOT IN ('CANCELLED', 'RETURNED')
+         WHERE l.product_id IN (SELECT value FROM json_each(?1)) AND o.status NOT IN ('CANCELLED', 'RETURNED')
+           AND ${rows.aggregate('o.customer_id', 2)}
          GROUP BY l.product_id`,
         inList(productIds),
+        rows.param,
       );
     },
-    async productTrends(productIds, period, last) {
+    async productTrends(productIds, period, last, rows) {
       const { table, column } = productSource(period);
       return db.all(
         `SELECT product_id, period, NULL AS region, orders, units, revenue FROM (
            SELECT *, ROW_NUMBER() OVER (PARTITION BY product_id ORDER BY period DESC) AS rank FROM (
              SELECT product_id, ${periodBucket(period, column)} AS period, SUM(orders) AS orders, SUM(units) AS units, ROUND(SUM(revenue), 2) AS revenue
-             FROM ${table} WHERE product_id IN (SELECT value FROM json_each(?))
+             FROM ${table} WHERE product_id IN (SELECT value FROM json_each(?1)) AND ${rows.inRegion('region', 3)}
              GROUP BY product_id, period))
-         WHERE rank <= ? ORDER BY product_id, period`,
+         WHERE rank <= ?2 ORDER BY product_id, period`,
         inList(productIds),
         last,
+        rows.param,
       );
     },
-    async trends({ period, from, to, region, productId, groupByRegion }) {
+    async trends({ period, from, to, region, productId, groupByRegion }, rows) {
       const regionColumn = groupByRegion ? 'o.region' : 'NULL';
       return db.all(
         `SELECT ${periodBucket(period, 'o.placed_at')} AS period, ${regionColumn} AS region, COUNT(DISTINCT o.id) AS orders,
@@ -176,12 +193,13 @@ export function sqliteSalesRepository(db: SqlDatabase): SalesRepository {
          FROM orders o JOIN order_lines l ON l.order_id = o.id
          WHERE o.status != 'CANCELLED'
            AND (?1 IS NULL OR o.placed_at >= ?1) AND (?2 IS NULL OR o.placed_at < ?2)
-           AND (?3 IS NULL OR o.region = ?3) AND (?4 IS NULL OR l.product_id = ?4)
+           AND (?3 IS NULL OR o.region = ?3) AND (?4 IS NULL OR l.product_id = ?4) AND ${rows.aggregate('o.customer_id', 5)}
          GROUP BY period, ${regionColumn} ORDER BY period, region`,
         from,
         to,
         region,
         productId,
+        rows.param,
       );
     },
   };

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { JwtAuthenticator } from '../../gateway/authentication/jwt-authenticator.js';
 import { visibleRegion } from '../../subgraphs/kit/row-level.js';
+import { RowRules } from '../../gateway/governance/row-rules.js';
 import { token, TEST_SECRET } from '../helpers/mesh.js';
 import { startAuthzFixture, type AuthzFixture } from './fixture.js';
 
@@ -205,11 +206,15 @@ describe('row-level rule', () => {
   // A `region` claim restricts rows to that region. A claim that is present but not a usable
   // region (a multi-valued array, a number, an empty string) must not lift the restriction.
   it('a present but malformed region claim fails closed', () => {
-    const identity = (region: unknown) => ({ authenticated: true, subject: 's', scopes: [], claims: { region } });
-    expect(visibleRegion(identity('EU'))).toBe('EU');
-    expect(visibleRegion({ authenticated: true, subject: 's', scopes: [], claims: {} })).toBeNull();
-    for (const bad of [['EU'], 42, '', { name: 'EU' }, true]) {
-      expect(visibleRegion(identity(bad)), JSON.stringify(bad)).not.toBeNull();
+    // The gateway evaluates the governance file's rule; subgraphs apply what it forwards.
+    const rules = new RowRules('policies.yaml', { 'customer-region': { entity: 'Customer', attribute: 'region', claim: 'region' } });
+    const identity = (claims: Record<string, unknown>) => ({ authenticated: true, subject: 's', scopes: [], claims: {}, rows: rules.scopeFor(claims, '') });
+    expect(visibleRegion(identity({ region: 'EU' }))).toBe('EU');
+    expect(visibleRegion(identity({}))).toBeNull();
+    for (const bad of [['EU'], 42, '', { name: 'EU' }, true, null]) {
+      const region = visibleRegion(identity({ region: bad }));
+      expect(region, JSON.stringify(bad)).not.toBeNull();
+      expect(region, JSON.stringify(bad)).not.toBe('EU');
     }
   });
 });

@@ -15,6 +15,7 @@ export default defineConfig({
     maxWorkers: 2,
     testTimeout: 30_000,
     hookTimeout: 120_000,
-    env: { LOG_LEVEL: 'warn' },
+    // Test gateways do not write their traffic into the developer's usage store (./data/usage.db).
+    env: { LOG_LEVEL: 'warn', MESH_USAGE_DB: 'off' },
   },
 });

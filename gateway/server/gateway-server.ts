@@ -28,6 +28,7 @@ import { preparedOperationPlugin } from '../operation/prepared-operation-plugin.
 import { Supergraph } from '../supergraph/supergraph.js';
 import { ApqStore } from '../trusted-documents/apq-store.js';
 import { TrustedDocuments } from '../trusted-documents/trusted-documents.js';
+import { usagePlugin } from '../usage/usage-plugin.js';
 import { Cors } from './cors.js';
 import type { GatewayContext } from './gateway-context.js';
 import { RequestLifetime } from './cancellation.js';
@@ -113,6 +114,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       catalog.plugin,
       // extensions.cost and the cost log line: the actual cost, from the response.
       demandControl.plugin,
+      // Which coordinates operations used, per day (MESH_USAGE_DB), for `npm run check`.
+      usagePlugin(log),
       rejectedStatusPlugin(),
     ],
   });

@@ -32,7 +32,8 @@ export interface AuthorizationContext {
 export class AuthorizingGateway implements GatewayInterface {
   constructor(
     private readonly inner: ApolloGateway,
-    private readonly authorizer: Authorizer,
+    /** The authorizer of the supergraph this request is served by (it changes on reload). */
+    private readonly authorizerOf: (context: AuthorizationContext) => Authorizer,
   ) {}
 
   async load(options: Parameters<GatewayInterface['load']>[0]): Promise<GatewayLoadResult> {
@@ -52,12 +53,13 @@ export class AuthorizingGateway implements GatewayInterface {
     const context = rc.context as unknown as AuthorizationContext;
     // No prepared operation: Apollo could not resolve one, and the gateway's executor says why.
     if (!context.operation) return executor(rc);
-    const decision = this.authorizer.decide(context.operation, { operationName: rc.request.operationName, variables: rc.request.variables }, context.caller);
+    const authorizer = this.authorizerOf(context);
+    const decision = authorizer.decide(context.operation, { operationName: rc.request.operationName, variables: rc.request.variables }, context.caller);
     context.authorization = decision;
     if (!decision) return executor(rc);
     const { outcome, errors } = decision;
 
-    switch (this.authorizer.mode) {
+    switch (authorizer.mode) {
       case 'reject':
         // Nothing runs: any unauthorized field rejects the whole operation (HTTP 403, see rejectedStatusPlugin).
         context.rejected = true;

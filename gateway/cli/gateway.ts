@@ -1,11 +1,16 @@
 /**
  * Runs the gateway alone, in front of subgraphs that run anywhere:
  *   npm run gateway -- --supergraph supergraph.graphql --port 4000
- * `--supergraph` takes a composed SDL file (from any tool) or a supergraph.yaml to compose at start.
+ * `--supergraph` takes a composed SDL file (from any tool) or a supergraph.yaml to compose at start;
+ * `--supergraph-url` a URL serving an SDL, polled with ETag every `--poll-interval` (10s).
+ * Hot reload (HOT_RELOAD=false turns it off): a changed file, a new SDL at the URL, or SIGHUP
+ * swaps the supergraph without a restart. SIGTERM drains requests in flight, then exits 0.
  */
 import { parseArgs } from 'node:util';
 import { parseNumber } from '../../subgraphs/mesh/numbers.js';
 import { startGateway } from '../server/gateway-server.js';
+import { parseDuration } from '../config/gateway-settings.js';
+import { Supergraph } from '../supergraph/supergraph.js';
 import { loadSupergraph } from '../supergraph/supergraph-source.js';
 import { runCli } from './run-cli.js';
 
@@ -15,14 +20,20 @@ runCli(async () => {
       supergraph: { type: 'string', default: process.env.SUPERGRAPH ?? 'supergraph.yaml' },
       port: { type: 'string', default: process.env.GATEWAY_PORT ?? '4000' },
       host: { type: 'string', default: process.env.HOST ?? '127.0.0.1' },
+      'supergraph-url': { type: 'string', default: process.env.SUPERGRAPH_URL },
+      'poll-interval': { type: 'string', default: process.env.SUPERGRAPH_POLL_INTERVAL ?? '10s' },
     },
   });
-  const supergraph = await loadSupergraph(values.supergraph!);
+  const url = values['supergraph-url'];
+  const supergraph = url ? { supergraph: Supergraph.fromSdl(await fetchSdl(url)), origin: url } : await loadSupergraph(values.supergraph!);
+  const hotReload = process.env.HOT_RELOAD !== 'false';
   const gateway = await startGateway({
     supergraph: supergraph.supergraph,
     port: parseNumber(values.port!, 'GATEWAY_PORT / --port', { integer: true }),
     host: values.host,
+    watch: hotReload ? (url ? { url, pollIntervalMs: parseDuration(values['poll-interval']!, 'environment', 'SUPERGRAPH_POLL_INTERVAL / --poll-interval') } : { path: values.supergraph! }) : undefined,
   });
+  process.on('SIGHUP', () => void gateway.reload('SIGHUP'));
   const stop = async () => {
     await gateway.close();
     process.exit(0);
@@ -32,3 +43,9 @@ runCli(async () => {
   // Announced only once a signal can stop it cleanly: a supervisor may stop it right after this line.
   console.log(`gateway ready: ${gateway.graphqlUrl} (explorer: ${gateway.url}/) from ${supergraph.origin}`);
 });
+
+async function fetchSdl(url: string): Promise<string> {
+  const response = await fetch(url, { signal: AbortSignal.timeout(10_000) });
+  if (!response.ok) throw new Error(`${url} answered HTTP ${response.status}`);
+  return response.text();
+}

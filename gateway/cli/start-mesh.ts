@@ -59,6 +59,7 @@ runCli(async () => {
   };
   process.once('SIGINT', () => void stopAll(0));
   process.once('SIGTERM', () => void stopAll(0));
+  process.on('SIGHUP', () => void gateway?.reload('SIGHUP'));
 
   let gateway: Awaited<ReturnType<typeof startGateway>> | undefined;
   // Whatever fails from here on, no subgraph process is left behind.
@@ -76,7 +77,9 @@ runCli(async () => {
     const routingUrls = Object.fromEntries(planned.map(({ domain, settings }) => [domain.name, `http://${settings.host}:${settings.port}/graphql`]));
     const supergraph = await loadSupergraph(values.config!, { routingUrls });
     const port = parseNumber(values.port!, 'GATEWAY_PORT / --port', { integer: true });
-    gateway = await startGateway({ config, supergraph: supergraph.supergraph, port, host: values.host }).catch((error: NodeJS.ErrnoException) => {
+    // Hot reload: an edit to supergraph.yaml or a domain's schema recomposes (with the governance rules).
+    const watch = process.env.HOT_RELOAD === 'false' ? undefined : { path: values.config!, routingUrls };
+    gateway = await startGateway({ config, supergraph: supergraph.supergraph, port, host: values.host, watch }).catch((error: NodeJS.ErrnoException) => {
       if (error.code === 'EADDRINUSE') throw new Error(`port ${port} is already in use; choose another with GATEWAY_PORT or --port`);
       throw error;
     });

@@ -56,6 +56,14 @@ export interface GatewaySettings {
     /** "Did you mean …" suggestions in validation errors (they reveal field names). */
     suggestions: boolean;
   };
+  health_check: {
+    /** /ready: which subgraphs must answer (`*` = all), and how often they are probed. */
+    readiness: { subgraphs: string[]; interval: string };
+  };
+  shutdown: {
+    /** On SIGTERM: stop accepting, let requests in flight finish for at most this long. */
+    grace_period: string;
+  };
   traffic_shaping: {
     /** Per-request deadline for the whole operation at the gateway. */
     router: { timeout: string };
@@ -94,6 +102,8 @@ export function defaultSettings(production = process.env.NODE_ENV === 'productio
       max_age: null,
     },
     supergraph: { introspection: production ? 'authenticated' : true, suggestions: !production },
+    health_check: { readiness: { subgraphs: ['*'], interval: '5s' } },
+    shutdown: { grace_period: '10s' },
     traffic_shaping: { router: { timeout: '30s' }, all: { timeout: '30s' }, subgraphs: {} },
   };
 }
@@ -104,7 +114,7 @@ const ENUMS: Record<string, readonly unknown[]> = {
 };
 /** Maps whose keys are the user's (subgraph names), each value shaped like the template. */
 const OPEN_MAPS: Record<string, unknown> = { 'traffic_shaping.subgraphs': { timeout: '30s' } };
-const DURATIONS = new Set(['traffic_shaping.router.timeout', 'traffic_shaping.all.timeout', 'traffic_shaping.subgraphs.*.timeout', 'cors.max_age']);
+const DURATIONS = new Set(['health_check.readiness.interval', 'shutdown.grace_period', 'traffic_shaping.router.timeout', 'traffic_shaping.all.timeout', 'traffic_shaping.subgraphs.*.timeout', 'cors.max_age']);
 
 /**
  * Reads a settings file over the defaults. Every key is checked against the defaults' shape: an

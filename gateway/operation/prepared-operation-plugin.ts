@@ -19,12 +19,16 @@ export interface OperationCheck {
  * runs the checks in order, and puts it on the context, where authorization, limits, cost and the
  * catalog find it. An operation name the document does not define is a coded 400 here.
  */
-export function preparedOperationPlugin(operations: () => OperationCache, checks: readonly OperationCheck[] = []): ApolloServerPlugin<OperationContext> {
+export function preparedOperationPlugin<C extends OperationContext>(
+  /** The operation cache and checks of the supergraph this request is served by. */
+  select: (context: C) => { operations: OperationCache; checks: readonly OperationCheck[] },
+): ApolloServerPlugin<C> {
   return {
     async requestDidStart() {
       return {
         async didResolveOperation(rc) {
-          const operation = operations().get(rc.document, rc.queryHash, rc.request.operationName);
+          const { operations, checks } = select(rc.contextValue);
+          const operation = operations.get(rc.document, rc.queryHash, rc.request.operationName);
           for (const c of checks) c.check(operation, rc);
           rc.contextValue.operation = operation;
         },

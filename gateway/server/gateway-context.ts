@@ -1,3 +1,4 @@
+import type { ServedSupergraph } from './served-supergraph.js';
 import type { RequestIdentity } from '../authentication/request-identity.js';
 import type { AuthorizationContext } from '../authorization/authorizing-gateway.js';
 import type { OperationContext } from '../operation/prepared-operation-plugin.js';
@@ -13,4 +14,6 @@ export interface GatewayContext extends RequestIdentity, AuthorizationContext, O
    * by identical requests, once all of them have). Every subgraph fetch of the request is tied to it.
    */
   signal?: AbortSignal;
+  /** The supergraph (and all built for it) this request is served by: fixed for the request, whatever reloads meanwhile. */
+  served?: ServedSupergraph;
 }

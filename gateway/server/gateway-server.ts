@@ -6,6 +6,7 @@ import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginSchemaReportingDisabled, ApolloServerPluginUsageReportingDisabled } from '@apollo/server/plugin/disabled';
+import type { GraphQLSchema } from 'graphql';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HttpError, parseJsonBody, readBody, runGraphQL, searchOf, sendJson, writeGraphQL } from '../../subgraphs/mesh/http.js';
 import { listen } from '../../subgraphs/mesh/http-server.js';
@@ -14,18 +15,16 @@ import { createLogger } from '../../subgraphs/mesh/logger.js';
 import { mintToken } from '../authentication/mint-token.js';
 import { JwtAuthenticator } from '../authentication/jwt-authenticator.js';
 import { RequestIdentities } from '../authentication/request-identity.js';
-import { Authorizer } from '../authorization/authorizer.js';
+import type { Authorizer } from '../authorization/authorizer.js';
 import { AuthorizingGateway, rejectedStatusPlugin } from '../authorization/authorizing-gateway.js';
 import { PolicyBook } from '../authorization/policy-book.js';
-import { catalogIdentity, startCatalog, type CatalogOptions } from '../catalog/catalog.js';
+import { catalogIdentity, type CatalogOptions } from '../catalog/catalog.js';
 import { gatewayConfigFromEnv, type GatewayConfig } from '../config/gateway-config.js';
 import { defaultSettings, parseDuration, subgraphTimeoutMs } from '../config/gateway-settings.js';
-import { RequestGuard } from '../limits/request-guard.js';
-import { DemandControl } from '../demand-control/demand-control.js';
 import { ExplorerPage } from '../explorer/explorer-page.js';
-import { OperationCache } from '../operation/operation-cache.js';
 import { preparedOperationPlugin } from '../operation/prepared-operation-plugin.js';
 import { Supergraph } from '../supergraph/supergraph.js';
+import { SupergraphWatcher, type ReloadOutcome, type SupergraphOrigin } from '../supergraph/supergraph-watcher.js';
 import { ApqStore } from '../trusted-documents/apq-store.js';
 import { TrustedDocuments } from '../trusted-documents/trusted-documents.js';
 import { usagePlugin } from '../usage/usage-plugin.js';
@@ -33,6 +32,8 @@ import { Cors } from './cors.js';
 import type { GatewayContext } from './gateway-context.js';
 import { RequestLifetime } from './cancellation.js';
 import { InflightDedup } from './inflight-dedup.js';
+import { Readiness } from './readiness.js';
+import { perSupergraphPlugin, serveSupergraph, type ServedSupergraph } from './served-supergraph.js';
 import { hideSuggestionsPlugin, introspectionCheck } from './schema-details.js';
 import { createSubgraphAgent, SubgraphDataSource } from './subgraph-data-source.js';
 
@@ -47,13 +48,20 @@ export interface GatewayOptions {
   config?: GatewayConfig;
   /** How fresh the data product catalog stays (defaults suit production; tests shorten them). */
   catalog?: CatalogOptions;
+  /** Where the supergraph comes from, for hot reload (file, supergraph.yaml or URL): watched when given. */
+  watch?: SupergraphOrigin;
 }
 
 export interface RunningGateway {
   url: string;
   graphqlUrl: string;
   port: number;
-  close(): Promise<void>;
+  /** Reloads the supergraph from its origin now (what SIGHUP does). */
+  reload(reason?: string): Promise<ReloadOutcome>;
+  /** The outcome of the next reload, however it is triggered. */
+  reloads: { next(): Promise<ReloadOutcome> };
+  /** Stops accepting, lets requests in flight finish (at most the grace period), then stops. */
+  close(gracePeriodMs?: number): Promise<void>;
 }
 
 const log = createLogger('gateway');
@@ -63,36 +71,41 @@ const log = createLogger('gateway');
  * browser's GET of / and /graphql, and /health. Everything per supergraph is built here once.
  */
 export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
-  const base = options.supergraph ?? Supergraph.fromSdl(options.supergraphSdl ?? '');
   const config = options.config ?? gatewayConfigFromEnv(process.env, (m) => log.warn(m));
   const settings = config.settings ?? defaultSettings();
   const policies = new PolicyBook(config.policiesFile);
-  // The data product catalog joins the graph: its root fields are composed into the supergraph served.
-  const catalog = await startCatalog({ supergraph: base, identityHeader: catalogIdentity(config.signingKey), options: options.catalog, log });
-  const supergraph = catalog.supergraph;
-  // Built once per supergraph: the enforcement index, and the policies it names (all must exist).
-  const authorizer = new Authorizer(supergraph.security, config.authorizationMode, policies);
-  const operations = new OperationCache(supergraph.schema);
-  const guard = new RequestGuard(settings.limits, () => operations, log);
-  // Demand control: @cost/@listSize read once per supergraph; refuses in didResolveOperation, before any subgraph.
-  const demandControl = new DemandControl(supergraph, settings.demand_control, log);
+  const identityHeader = catalogIdentity(config.signingKey);
+  const servedWith = (base: Supergraph) =>
+    serveSupergraph(base, { config, settings, policies, catalogIdentity: identityHeader, catalogOptions: options.catalog, checks: [introspectionCheck(settings.supergraph.introspection)], log });
+  // Everything per supergraph, swapped whole by a reload; `building` is the one being swapped in.
+  let current = await servedWith(options.supergraph ?? Supergraph.fromSdl(options.supergraphSdl ?? ''));
+  let building: ServedSupergraph | null = null;
   // Trusted documents and APQ resolve a request's document before the guard; CORS answers preflights.
   const apq = settings.apq.enabled ? new ApqStore() : null;
   const documents = new TrustedDocuments(settings, apq, log);
   const cors = new Cors(settings.cors);
   const identities = new RequestIdentities(new JwtAuthenticator(config.jwt), new IdentitySigner(config.signingKey), policies.forwardedClaims, policies);
+  const readiness = new Readiness(current.base.subgraphs, settings.health_check.readiness.subgraphs, identityHeader, parseDuration(settings.health_check.readiness.interval), log);
 
   const subgraphAgent = createSubgraphAgent();
   const dedup = new InflightDedup();
   const routerTimeoutMs = parseDuration(settings.traffic_shaping.router.timeout);
+  let pushSupergraph: ((gatewaySdl: string) => void) | null = null;
   const apolloGateway = new ApolloGateway({
     // ApolloGateway cannot enforce SECURITY features and refuses them; we enforce them above it.
-    supergraphSdl: supergraph.gatewaySdl,
-    buildService: ({ name, url }) => catalog.dataSource(name) ?? new SubgraphDataSource(name, url!, subgraphAgent, subgraphTimeoutMs(settings, name)),
+    // A supergraph manager: ApolloGateway swaps schema and query planner when we push a new one.
+    supergraphSdl: {
+      initialize: async ({ update }) => {
+        pushSupergraph = update;
+        return { supergraphSdl: current.supergraph.gatewaySdl };
+      },
+    },
+    buildService: ({ name, url }) =>
+      (building ?? current).catalog.dataSource(name) ?? new SubgraphDataSource(name, url!, subgraphAgent, subgraphTimeoutMs(settings, name)),
     logger: { debug: () => {}, info: () => {}, warn: (m) => log.warn(String(m)), error: (m) => log.error(String(m)) },
   });
   const apollo = new ApolloServer<GatewayContext>({
-    gateway: new AuthorizingGateway(apolloGateway, authorizer),
+    gateway: new AuthorizingGateway(apolloGateway, (context) => ((context as GatewayContext).served ?? current).authorizer),
     includeStacktraceInErrorResponses: false,
     // Our CLIs own SIGINT/SIGTERM (close the HTTP server, stop children, exit 0); Apollo's own
     // handler would race them and re-raise the signal, killing the process mid-shutdown.
@@ -108,29 +121,50 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       ApolloServerPluginLandingPageDisabled(),
       ApolloServerPluginUsageReportingDisabled(),
       ApolloServerPluginSchemaReportingDisabled(),
-      preparedOperationPlugin(() => operations, [introspectionCheck(settings.supergraph.introspection), demandControl.check]),
+      // First: the request keeps the supergraph its schema came from, whatever reloads meanwhile.
+      {
+        async requestDidStart(rc) {
+          rc.contextValue.served = servedBySchema.get(rc.schema) ?? current;
+        },
+      },
+      preparedOperationPlugin<GatewayContext>((context) => context.served ?? current),
       ...(settings.supergraph.suggestions ? [] : [hideSuggestionsPlugin()]),
       // extensions.dataProducts: the products (id, version) each response used, and deprecation warnings.
-      catalog.plugin,
+      perSupergraphPlugin((served) => served.catalog.plugin),
       // extensions.cost and the cost log line: the actual cost, from the response.
-      demandControl.plugin,
+      perSupergraphPlugin((served) => served.demandControl.plugin),
       // Which coordinates operations used, per day (MESH_USAGE_DB), for `npm run check`.
       usagePlugin(log),
       rejectedStatusPlugin(),
     ],
   });
+  // Which supergraph each API schema came from: set as ApolloGateway announces a schema.
+  const servedBySchema = new WeakMap<GraphQLSchema, ServedSupergraph>();
+  apolloGateway.onSchemaLoadOrUpdate(({ apiSchema }) => void servedBySchema.set(apiSchema, building ?? current));
   await apollo.start();
   const explorer = new ExplorerPage({
     endpoint: '/graphql',
     title: 'Data Mesh Explorer',
     // On the development secret only, the explorer comes with a token that can run the example.
-    headers: config.developmentSecret ? { Authorization: `Bearer ${await explorerDevelopmentToken(config, authorizer)}` } : undefined,
+    headers: config.developmentSecret ? { Authorization: `Bearer ${await explorerDevelopmentToken(config, current.authorizer)}` } : undefined,
   });
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? '/').split('?')[0];
+    // Liveness: the process answers. Readiness: a supergraph is served and the required subgraphs answer.
     if (path === '/health') {
-      return sendJson(res, 200, { status: 'ok', supergraph: base.hash, subgraphs: base.subgraphs.map((s) => s.name) });
+      return sendJson(res, 200, { status: 'ok', supergraph: current.base.hash, subgraphs: current.base.subgraphs.map((s) => s.name) });
+    }
+    if (path === '/ready') {
+      const ready = readiness.ready && !draining;
+      return sendJson(res, ready ? 200 : 503, {
+        status: ready ? 'ready' : draining ? 'shutting down' : 'not ready',
+        supergraph: current.base.hash,
+        loadedAt: current.loadedAt.toISOString(),
+        // Not counting this /ready request itself.
+        requestsInFlight: inFlight - 1,
+        subgraphs: readiness.report(),
+      });
     }
     if (path !== '/graphql' && path !== '/') throw new HttpError(404, 'NOT_FOUND', `No route for ${path}; GraphQL is served at /graphql`);
     if (cors.handle(req, res)) return;
@@ -149,8 +183,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     // Trusted documents: an id becomes its body, a body off the safelist is refused, before anything parses it.
     const resolved = isRecord(body) ? documents.resolve(body) : params ? documents.resolveSearch(req, params) : false;
     // Limits before Apollo parses and validates: what they refuse never costs validation time.
-    if (isRecord(body)) guard.check(body.query, body.operationName);
-    else if (params) guard.check(params.get('query'), params.get('operationName'));
+    if (isRecord(body)) current.guard.check(body.query, body.operationName);
+    else if (params) current.guard.check(params.get('query'), params.get('operationName'));
     const operation = (resolved && body ? JSON.stringify(body) : bodyText) ?? searchOf(req);
     // traffic_shaping.router.timeout (504 GATEWAY_TIMEOUT) or the client hanging up: either one
     // aborts the request's subgraph fetches (a shared execution's, once all its clients are gone).
@@ -171,21 +205,73 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     }
   };
 
-  const listening = await listen(handle, {
+  // Requests in flight, for a graceful shutdown.
+  let inFlight = 0;
+  let draining = false;
+  let drained: (() => void) | null = null;
+  const counted = async (req: IncomingMessage, res: ServerResponse) => {
+    inFlight++;
+    try {
+      await handle(req, res);
+    } finally {
+      if (--inFlight === 0) drained?.();
+    }
+  };
+  const listening = await listen(counted, {
     port: options.port,
     host: options.host,
     log,
     errorHeaders: (error): Record<string, string> => (error.status === 401 ? { 'www-authenticate': `Bearer error="invalid_token"` } : {}),
   });
   const url = listening.origin;
-  log.info('gateway listening', { url, supergraph: base.hash, subgraphs: base.subgraphs.length });
+  readiness.start();
+  log.info('gateway listening', { url, supergraph: current.base.hash, subgraphs: current.base.subgraphs.length });
+
+  /** Serves a new supergraph: built aside, pushed to ApolloGateway, then swapped in whole. */
+  const apply = async (next: Supergraph) => {
+    const served = await servedWith(next);
+    building = served;
+    try {
+      if (!pushSupergraph) throw new Error('the gateway is not loaded');
+      pushSupergraph(served.supergraph.gatewaySdl);
+    } catch (error) {
+      served.catalog.close();
+      throw error;
+    } finally {
+      building = null;
+    }
+    const previous = current;
+    current = served;
+    readiness.reset(served.base.subgraphs);
+    // Requests in flight keep the previous one (their context holds it); only its refresh timer stops.
+    previous.catalog.close();
+  };
+  const outcomes: ((outcome: ReloadOutcome) => void)[] = [];
+  const watcher = new SupergraphWatcher(options.watch ?? {}, current.base, apply, log, (outcome) => {
+    for (const resolve of outcomes.splice(0)) resolve(outcome);
+  });
+  if (options.watch) watcher.start();
 
   return {
     url,
     graphqlUrl: `${url}/graphql`,
     port: listening.port,
-    async close() {
-      catalog.close();
+    reload: (reason = 'on demand') => watcher.reload(reason),
+    reloads: { next: () => new Promise<ReloadOutcome>((resolve) => outcomes.push(resolve)) },
+    async close(gracePeriodMs = parseDuration(settings.shutdown.grace_period)) {
+      // Stop accepting; let what is in flight finish (at most the grace period); then close.
+      draining = true;
+      watcher.stop();
+      readiness.stop();
+      listening.server.close();
+      listening.server.closeIdleConnections();
+      if (inFlight > 0) {
+        await new Promise<void>((resolve) => {
+          drained = resolve;
+          setTimeout(resolve, gracePeriodMs).unref();
+        });
+      }
+      current.catalog.close();
       await listening.close();
       await apollo.stop();
       await subgraphAgent.close();

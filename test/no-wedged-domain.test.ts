@@ -48,7 +48,7 @@ async function metrics(mesh: TestMesh, subgraph: string): Promise<{ statements: 
   const text = await (await fetch(mesh.subgraphs[subgraph]!.url.replace(/\/graphql$/, '/metrics'))).text();
   const value = (name: string) => Number(new RegExp(`^${name}\\{[^}]*\\} (\\d+)$`, 'm').exec(text)?.[1] ?? NaN);
   const stopped: Record<string, number> = {};
-  for (const m of text.matchAll(/^subgraph_requests_stopped_total\{[^}]*reason="(\w+)"\} (\d+)$/gm)) stopped[m[1]!] = Number(m[2]);
+  for (const m of text.matchAll(/^subgraph_requests_stopped_total\{[^}]*reason="(\w+)"[^}]*\} (\d+)$/gm)) stopped[m[1]!] = Number(m[2]);
   return { statements: value('subgraph_sql_statements_total'), inFlight: value('subgraph_graphql_requests_in_flight'), stopped };
 }
 

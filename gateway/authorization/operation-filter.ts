@@ -56,6 +56,8 @@ export interface FilterOutcome {
   empty: boolean;
   /** Coordinates (`Type.field`) the executed operation selects: what the response can contain. */
   coordinates: ReadonlySet<string>;
+  /** What was denied: field coordinates and protected type names (for metrics; bounded by the schema). */
+  denied: readonly string[];
 }
 
 /**
@@ -136,7 +138,7 @@ export class OperationAnalysis {
     if (!this.unchanged) {
       const coordinates = new Set<string>();
       for (const set of this.shape.sets) for (const s of set.selections) if (s.kind === 'field' && s.coordinate) coordinates.add(s.coordinate);
-      this.unchanged = { document: this.shape.document, changed: false, unauthorizedPaths: [], truncated: false, plan: null, empty: false, coordinates };
+      this.unchanged = { document: this.shape.document, changed: false, unauthorizedPaths: [], truncated: false, plan: null, empty: false, coordinates, denied: [] };
     }
     return this.unchanged;
   }
@@ -180,6 +182,7 @@ class Filter {
   private readonly types = new TypeSetInterner();
   private ids = 0;
   private denied = false;
+  private readonly deniedElements = new Set<string>();
 
   constructor(
     private readonly analysis: OperationAnalysis,
@@ -202,6 +205,7 @@ class Filter {
       plan: root.plan,
       empty: root.selections.length === 0,
       coordinates: this.keptCoordinates(shape.root),
+      denied: [...this.deniedElements],
     };
   }
 
@@ -278,6 +282,7 @@ class Filter {
         const type = selection.type!;
         if (!this.isAllowed(set, i)) {
           this.denied = changed = true;
+          this.deniedElements.add(selection.coordinate!);
           nulls.add({ responseKey: selection.responseKey, type, onlyFor: null, next: null, ifProvided: null }, this.nullKey(selection.responseKey, null, null));
           errors.add({ responseKey: selection.responseKey, type, next: null }, `${selection.responseKey}|`);
           return;
@@ -312,6 +317,7 @@ class Filter {
       // A fragment: dropped whole when its type condition is protected and not granted.
       if (!this.isAllowed(set, i)) {
         this.denied = changed = true;
+        this.deniedElements.add(selection.condition.name);
         errors.add({ responseKey: null, type: null, next: null }, '|');
         return;
       }

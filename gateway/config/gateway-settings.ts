@@ -56,6 +56,14 @@ export interface GatewaySettings {
     /** "Did you mean …" suggestions in validation errors (they reveal field names). */
     suggestions: boolean;
   };
+  telemetry: {
+    metrics: {
+      /** Prometheus text on `path`; with `require_scope`, only for a valid token holding that scope. */
+      prometheus: { enabled: boolean; path: string; require_scope: string | null };
+    };
+    /** One JSON line per request (component `access`), for a `sample_rate` share of requests. */
+    access_log: { enabled: boolean; sample_rate: number };
+  };
   health_check: {
     /** /ready: which subgraphs must answer (`*` = all), and how often they are probed. */
     readiness: { subgraphs: string[]; interval: string };
@@ -102,6 +110,7 @@ export function defaultSettings(production = process.env.NODE_ENV === 'productio
       max_age: null,
     },
     supergraph: { introspection: production ? 'authenticated' : true, suggestions: !production },
+    telemetry: { metrics: { prometheus: { enabled: true, path: '/metrics', require_scope: null } }, access_log: { enabled: true, sample_rate: 1 } },
     health_check: { readiness: { subgraphs: ['*'], interval: '5s' } },
     shutdown: { grace_period: '10s' },
     traffic_shaping: { router: { timeout: '30s' }, all: { timeout: '30s' }, subgraphs: {} },

@@ -73,6 +73,12 @@ export class DemandControl {
     });
   }
 
+  /** This request's estimate (for metrics and the access log); undefined when none was made. */
+  estimateOf(context: object): { estimated: number; refused: boolean } | undefined {
+    const record = this.records.get(context as OperationContext);
+    return record && { estimated: record.estimated, refused: record.refused };
+  }
+
   /** The OperationCheck: estimates, and refuses in enforce mode. */
   readonly check: OperationCheck = {
     name: 'demand control',

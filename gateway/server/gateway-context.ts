@@ -1,3 +1,4 @@
+import type { RequestRecord } from '../telemetry/request-telemetry.js';
 import type { ServedSupergraph } from './served-supergraph.js';
 import type { RequestIdentity } from '../authentication/request-identity.js';
 import type { AuthorizationContext } from '../authorization/authorizing-gateway.js';
@@ -16,4 +17,6 @@ export interface GatewayContext extends RequestIdentity, AuthorizationContext, O
   signal?: AbortSignal;
   /** The supergraph (and all built for it) this request is served by: fixed for the request, whatever reloads meanwhile. */
   served?: ServedSupergraph;
+  /** What this request did, for its metrics and access-log line. */
+  record?: RequestRecord;
 }

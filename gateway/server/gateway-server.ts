@@ -25,6 +25,8 @@ import { ExplorerPage } from '../explorer/explorer-page.js';
 import { preparedOperationPlugin } from '../operation/prepared-operation-plugin.js';
 import { Supergraph } from '../supergraph/supergraph.js';
 import { SupergraphWatcher, type ReloadOutcome, type SupergraphOrigin } from '../supergraph/supergraph-watcher.js';
+import { GatewayMetrics } from '../telemetry/metrics.js';
+import { finishRequest, newRecord, requestTelemetryPlugin, type RequestRecord } from '../telemetry/request-telemetry.js';
 import { ApqStore } from '../trusted-documents/apq-store.js';
 import { TrustedDocuments } from '../trusted-documents/trusted-documents.js';
 import { usagePlugin } from '../usage/usage-plugin.js';
@@ -87,6 +89,9 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const identities = new RequestIdentities(new JwtAuthenticator(config.jwt), new IdentitySigner(config.signingKey), policies.forwardedClaims, policies);
   const readiness = new Readiness(current.base.subgraphs, settings.health_check.readiness.subgraphs, identityHeader, parseDuration(settings.health_check.readiness.interval), log);
 
+  const metrics = new GatewayMetrics();
+  metrics.servingSupergraph(current.base.hash, current.loadedAt);
+  const accessLog = createLogger('access');
   const subgraphAgent = createSubgraphAgent();
   const dedup = new InflightDedup();
   const routerTimeoutMs = parseDuration(settings.traffic_shaping.router.timeout);
@@ -101,7 +106,11 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       },
     },
     buildService: ({ name, url }) =>
-      (building ?? current).catalog.dataSource(name) ?? new SubgraphDataSource(name, url!, subgraphAgent, subgraphTimeoutMs(settings, name)),
+      (building ?? current).catalog.dataSource(name) ??
+      new SubgraphDataSource(name, url!, subgraphAgent, subgraphTimeoutMs(settings, name), (outcome, seconds, code) => {
+        metrics.subgraphFetchDuration.observe({ subgraph: name, outcome }, seconds);
+        if (code) metrics.subgraphFetchErrors.inc({ subgraph: name, code });
+      }),
     logger: { debug: () => {}, info: () => {}, warn: (m) => log.warn(String(m)), error: (m) => log.error(String(m)) },
   });
   const apollo = new ApolloServer<GatewayContext>({
@@ -135,6 +144,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       perSupergraphPlugin((served) => served.demandControl.plugin),
       // Which coordinates operations used, per day (MESH_USAGE_DB), for `npm run check`.
       usagePlugin(log),
+      // The request's record: operation, denials, cost, for its metrics and access-log line.
+      requestTelemetryPlugin(metrics, (context) => (context.served ?? current).demandControl.estimateOf(context)),
       rejectedStatusPlugin(),
     ],
   });
@@ -149,7 +160,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     headers: config.developmentSecret ? { Authorization: `Bearer ${await explorerDevelopmentToken(config, current.authorizer)}` } : undefined,
   });
 
-  const handle = async (req: IncomingMessage, res: ServerResponse) => {
+  const prometheus = settings.telemetry.metrics.prometheus;
+  const handle = async (req: IncomingMessage, res: ServerResponse, record: RequestRecord) => {
     const path = (req.url ?? '/').split('?')[0];
     // Liveness: the process answers. Readiness: a supergraph is served and the required subgraphs answer.
     if (path === '/health') {
@@ -166,6 +178,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
         subgraphs: readiness.report(),
       });
     }
+    if (prometheus.enabled && path === prometheus.path) return serveMetrics(req, res);
     if (path !== '/graphql' && path !== '/') throw new HttpError(404, 'NOT_FOUND', `No route for ${path}; GraphQL is served at /graphql`);
     if (cors.handle(req, res)) return;
     if (req.method === 'GET' && wantsHtml(req)) {
@@ -189,20 +202,37 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     // traffic_shaping.router.timeout (504 GATEWAY_TIMEOUT) or the client hanging up: either one
     // aborts the request's subgraph fetches (a shared execution's, once all its clients are gone).
     const lifetime = new RequestLifetime(res, routerTimeoutMs);
+    let executed = false;
     try {
       const result = await dedup.run(
         req,
         operation,
         async (signal) => {
-          const context: GatewayContext = { ...(await identities.of(req)), signal };
+          executed = true;
+          const identity = await identities.of(req);
+          record.subject = typeof identity.caller.claims.sub === 'string' ? identity.caller.claims.sub : null;
+          const context: GatewayContext = { ...identity, signal, record };
           return runGraphQL(apollo, req, async () => context, bodyText, body);
         },
         lifetime.signal,
       );
+      if (!executed) record.shared = true;
       await writeGraphQL(res, result);
     } finally {
       lifetime.dispose();
     }
+  };
+
+  /** Prometheus text; with `require_scope`, only for a valid token that holds it. */
+  const serveMetrics = async (req: IncomingMessage, res: ServerResponse) => {
+    if (prometheus.require_scope) {
+      const { caller } = await identities.of(req);
+      if (!caller.authenticated) throw new HttpError(401, 'UNAUTHENTICATED', `/metrics needs a token with scope ${prometheus.require_scope}`);
+      if (!caller.scopes.has(prometheus.require_scope)) throw new HttpError(403, 'FORBIDDEN', `/metrics needs scope ${prometheus.require_scope}`);
+    }
+    metrics.cacheEntries.set({ cache: 'operations' }, current.operations.size);
+    res.writeHead(200, { 'content-type': metrics.registry.contentType });
+    res.end(await metrics.registry.metrics());
   };
 
   // Requests in flight, for a graceful shutdown.
@@ -211,8 +241,13 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   let drained: (() => void) | null = null;
   const counted = async (req: IncomingMessage, res: ServerResponse) => {
     inFlight++;
+    const record = newRecord();
+    if (req.url !== '/health' && req.url !== '/ready' && req.url !== prometheus.path) finishRequest(res, record, metrics, settings.telemetry.access_log, accessLog);
     try {
-      await handle(req, res);
+      await handle(req, res, record);
+    } catch (error) {
+      if (error instanceof HttpError) record.code = error.code;
+      throw error;
     } finally {
       if (--inFlight === 0) drained?.();
     }
@@ -248,6 +283,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   };
   const outcomes: ((outcome: ReloadOutcome) => void)[] = [];
   const watcher = new SupergraphWatcher(options.watch ?? {}, current.base, apply, log, (outcome) => {
+    metrics.reloads.inc({ outcome });
+    if (outcome === 'reloaded') metrics.servingSupergraph(current.base.hash, current.loadedAt);
     for (const resolve of outcomes.splice(0)) resolve(outcome);
   });
   if (options.watch) watcher.start();

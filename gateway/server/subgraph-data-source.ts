@@ -32,9 +32,26 @@ export class SubgraphDataSource implements GraphQLDataSource<Record<string, any>
     private readonly agent: Agent,
     /** The deadline of each fetch, in milliseconds (0: none). */
     readonly timeoutMs = 30_000,
+    /** Told of every fetch: how it ended (ok, error, timeout, cancelled), how long it took, the error code. */
+    private readonly observe?: (outcome: string, seconds: number, code?: string) => void,
   ) {}
 
   async process(options: GraphQLDataSourceProcessOptions<Record<string, any>>): Promise<GatewayGraphQLResponse> {
+    if (!this.observe) return this.fetch(options);
+    const started = performance.now();
+    try {
+      const response = await this.fetch(options);
+      this.observe('ok', (performance.now() - started) / 1000);
+      return response;
+    } catch (error) {
+      const code = String((error as GraphQLError).extensions?.code ?? 'SUBGRAPH_UNAVAILABLE');
+      const outcome = code === 'GATEWAY_TIMEOUT' ? 'timeout' : code === 'SUBGRAPH_UNAVAILABLE' ? 'error' : 'cancelled';
+      this.observe(outcome, (performance.now() - started) / 1000, code);
+      throw error;
+    }
+  }
+
+  private async fetch(options: GraphQLDataSourceProcessOptions<Record<string, any>>): Promise<GatewayGraphQLResponse> {
     const { query, variables, operationName } = options.request;
     const body = JSON.stringify({ query, variables, operationName });
     const context = options.context as Partial<GatewayContext>;

@@ -50,6 +50,7 @@ class OnceLoader<K, V> extends DataLoader<K, V> {
 function checked<K, V>(budget: RequestBudget | null, fetch: (keys: readonly K[]) => Promise<readonly V[]> | readonly V[]) {
   return (keys: readonly K[]) => {
     budget?.check();
+    budget?.onBatch?.(keys.length);
     return fetch(keys);
   };
 }

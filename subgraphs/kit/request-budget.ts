@@ -57,6 +57,8 @@ const ITEMS_PER_SLICE = 1_000;
  * fails with the request's error, so an abandoned request ends within a statement or a slice.
  */
 export class RequestBudget {
+  /** Told the size of every DataLoader batch of this request (the subgraph's metrics). */
+  onBatch?: (keys: number) => void;
   /** Aborted when the request is stopped; its reason is the RequestStopped. */
   readonly signal: AbortSignal;
   /** Rows returned by this request's SQL statements so far. */

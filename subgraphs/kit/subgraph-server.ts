@@ -6,6 +6,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parse } from 'graphql';
 import { HttpError, readBody, runGraphQL, sendGraphQLError, sendJson, writeGraphQL } from '../mesh/http.js';
 import { listen } from '../mesh/http-server.js';
+import { subgraphMetrics } from './subgraph-metrics.js';
 import { withGovernanceDefinitions } from '../mesh/data-products/governance-directives.js';
 import { loadersForRequest } from './batch-loaders.js';
 import { openDomainDatabase } from './database-lifecycle.js';
@@ -86,20 +87,18 @@ export async function startSubgraph(domain: Domain, options: SubgraphOptions): P
   const limits: RequestLimits = { ...DEFAULT_REQUEST_LIMITS, ...options.limits };
   const verifier = new IdentityVerifier(options.signingKey ?? signingKeyFromEnv(process.env, (m) => log.warn(m)));
 
+  const metrics = subgraphMetrics(domain.name, {
+    statements: () => db.statementsExecuted,
+    requests: () => requests,
+    inFlight: () => inFlight,
+    stopped: () => stopped,
+  });
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/health') return sendJson(res, 200, { status: 'ok', subgraph: domain.name });
     if (path === '/metrics') {
-      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
-      res.end(
-        `# TYPE subgraph_sql_statements_total counter\nsubgraph_sql_statements_total{subgraph="${domain.name}"} ${db.statementsExecuted}\n` +
-          `# TYPE subgraph_graphql_requests_total counter\nsubgraph_graphql_requests_total{subgraph="${domain.name}"} ${requests}\n` +
-          `# TYPE subgraph_graphql_requests_in_flight gauge\nsubgraph_graphql_requests_in_flight{subgraph="${domain.name}"} ${inFlight}\n` +
-          `# TYPE subgraph_requests_stopped_total counter\n` +
-          Object.entries(stopped)
-            .map(([reason, n]) => `subgraph_requests_stopped_total{subgraph="${domain.name}",reason="${reason}"} ${n}\n`)
-            .join(''),
-      );
+      res.writeHead(200, { 'content-type': metrics.registry.contentType });
+      res.end(await metrics.registry.metrics());
       return;
     }
     if (path !== '/graphql' && path !== '/' && path !== DATA_PRODUCTS_PATH) throw new HttpError(404, 'NOT_FOUND', `No route for ${path}`);
@@ -120,6 +119,9 @@ export async function startSubgraph(domain: Domain, options: SubgraphOptions): P
       }
     }
     const budget = new RequestBudget(limits, domain.name);
+    budget.onBatch = (keys) => metrics.batchSize.observe(keys);
+    const started = performance.now();
+    res.once('close', () => metrics.requestDuration.observe({ outcome: res.writableFinished ? 'ok' : 'abandoned' }, (performance.now() - started) / 1000));
     // The gateway hung up (gave up, or its own client did): nobody will read the answer.
     res.once('close', () => {
       if (!res.writableFinished) budget.stop('cancelled');

@@ -25,7 +25,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, release, totalmem } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
+import { parseCli } from '../subgraphs/mesh/cli-args.js';
 import { stripSecurityLinkPurposes } from '../gateway/authorization/strip-security-links.js';
 import { composeSubgraphs, loadSubgraphSchemas } from '../gateway/composition/compose-supergraph.js';
 import { loadSupergraphConfig } from '../gateway/config/supergraph-config.js';
@@ -466,27 +466,36 @@ interface Settings {
   svg: string;
 }
 
+const CLI = {
+  usage: 'npm run bench -- [--quick | --profile | --hostile] [options]',
+  summary: `Benchmarks our gateway against plain Apollo Gateway and Hive Gateway on the same composed
+supergraph over the same subgraphs (real HTTP, one process each), with autocannon. Every answer is
+checked against the others; any error invalidates the run (exit code 1). Full run: bench/results.json
+and bench/results.svg. --quick: a few seconds, ours and apollo, answers checked, timings not.
+--profile: ours only, under node --cpu-prof. --hostile: hostile requests (refusals, /health, memory).`,
+  options: {
+    quick: { type: 'boolean', default: false, description: 'a short run that checks answers (used by the tests)' },
+    profile: { type: 'boolean', default: false, description: 'ours only, under node --cpu-prof: prints where its CPU goes' },
+    hostile: { type: 'boolean', default: false, description: 'the hostile-requests scenario → bench/hostile-results.json' },
+    gateways: { type: 'string', value: 'LIST', description: `comma-separated: ${GATEWAYS.map((g) => g.id).join(', ')}` },
+    queries: { type: 'string', value: 'LIST', description: `comma-separated: ${QUERIES.map((q) => q.id).join(', ')}` },
+    duration: { type: 'string', value: 'S', description: 'seconds of load per measurement' },
+    warmup: { type: 'string', value: 'S', description: 'seconds of warm-up before each measurement' },
+    connections: { type: 'string', value: 'N', description: 'concurrent connections' },
+    scale: { type: 'string', value: 'N', default: '1', description: 'seed size of the subgraphs\' databases' },
+    callers: { type: 'string', value: 'LIST', default: 'same,distinct', description: 'one caller (same token) and/or distinct callers' },
+    'max-attempts': { type: 'string', value: 'N', description: 'measurements per cell before giving up on a quiet machine' },
+    'quiet-wait': { type: 'string', value: 'S', description: 'longest wait for the machine to be quiet before measuring' },
+    'data-dir': { type: 'string', value: 'DIR', description: 'where the benchmark databases are' },
+    'work-dir': { type: 'string', value: 'DIR', description: 'logs and temporary files' },
+    out: { type: 'string', value: 'FILE', description: 'results JSON' },
+    svg: { type: 'string', value: 'FILE', description: 'results chart' },
+  },
+  examples: ['npm run bench -- --quick', 'npm run bench -- --gateways ours,hive --queries deep --duration 5'],
+} as const;
+
 function readSettings(argv: string[]): Settings {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      quick: { type: 'boolean', default: false },
-      profile: { type: 'boolean', default: false },
-      gateways: { type: 'string' },
-      queries: { type: 'string' },
-      duration: { type: 'string' },
-      warmup: { type: 'string' },
-      connections: { type: 'string' },
-      scale: { type: 'string', default: '1' },
-      callers: { type: 'string', default: 'same,distinct' },
-      'max-attempts': { type: 'string' },
-      'quiet-wait': { type: 'string' },
-      'data-dir': { type: 'string' },
-      'work-dir': { type: 'string' },
-      out: { type: 'string' },
-      svg: { type: 'string' },
-    },
-  });
+  const { values } = parseCli(CLI, argv);
   const quick = values.quick!;
   const profile = values.profile!;
   const number = (value: string | undefined, fallback: number, name: string) => {
@@ -535,7 +544,7 @@ function readSettings(argv: string[]): Settings {
 
 async function main() {
   // The "Safe to expose" scenario is its own run: hostile requests, refusals, /health, memory.
-  if (process.argv.includes('--hostile')) return runHostile();
+  if (parseCli(CLI).values.hostile) return runHostile();
   const s = readSettings(process.argv.slice(2));
   if (!procAvailable()) throw new Error('the benchmark reads CPU and memory from /proc (Linux only)');
   const logDir = join(s.workDir, 'logs');

@@ -4,7 +4,7 @@
  * supergraph SDL (not when a rule set to fail is violated).
  */
 import { writeFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
+import { parseCli } from '../../subgraphs/mesh/cli-args.js';
 import { CompositionFailed, formatCompositionMessage } from '../composition/compose-supergraph.js';
 import { DEFAULT_RULES_FILE, formatViolation, loadRuleSeverities } from '../governance/governance.js';
 import { composeAndGovern } from '../supergraph/compose-and-govern.js';
@@ -12,15 +12,21 @@ import { loadSupergraphConfig } from '../config/supergraph-config.js';
 import { runCli } from './run-cli.js';
 
 runCli(async () => {
-  const { values } = parseArgs({
+  const { values } = parseCli({
+    usage: 'npm run compose -- [--config supergraph.yaml] [--output supergraph.graphql] [--rules FILE]',
+    summary: `Composes the subgraphs listed in a supergraph.yaml (Rover's format) in-process with
+@apollo/composition, runs the mesh's governance rules on the result, and writes the supergraph SDL.
+Composition errors, hints and rule violations are printed with their code, subgraphs and coordinate;
+nothing is written when composition fails or a rule set to fail is violated (exit code 1).`,
     options: {
-      config: { type: 'string', default: 'supergraph.yaml' },
-      output: { type: 'string', default: 'supergraph.graphql' },
-      rules: { type: 'string', default: DEFAULT_RULES_FILE },
+      config: { type: 'string', value: 'FILE', default: 'supergraph.yaml', description: 'the subgraphs to compose' },
+      output: { type: 'string', value: 'FILE', default: 'supergraph.graphql', description: 'where to write the supergraph SDL' },
+      rules: { type: 'string', value: 'FILE', description: 'governance rule severities (default: gateway/governance/rules.yaml)' },
     },
+    examples: ['npm run compose', 'npm run compose -- --config other.yaml --output out.graphql'],
   });
   const config = loadSupergraphConfig(values.config!);
-  const severities = loadRuleSeverities(values.rules!);
+  const severities = loadRuleSeverities(values.rules ?? DEFAULT_RULES_FILE);
   try {
     // Computational governance: the mesh's global rules (gateway/governance/rules.ts) on what was composed.
     const { supergraph, hints, governance } = await composeAndGovern(config, { severities });

@@ -6,7 +6,7 @@
  * Hot reload (HOT_RELOAD=false turns it off): a changed file, a new SDL at the URL, or SIGHUP
  * swaps the supergraph without a restart. SIGTERM drains requests in flight, then exits 0.
  */
-import { parseArgs } from 'node:util';
+import { parseCli } from '../../subgraphs/mesh/cli-args.js';
 import { parseNumber } from '../../subgraphs/mesh/numbers.js';
 import { startGateway } from '../server/gateway-server.js';
 import { parseDuration } from '../config/gateway-settings.js';
@@ -15,14 +15,20 @@ import { loadSupergraph } from '../supergraph/supergraph-source.js';
 import { runCli } from './run-cli.js';
 
 runCli(async () => {
-  const { values } = parseArgs({
+  const { values } = parseCli({
+    usage: 'npm run gateway -- [--supergraph FILE | --supergraph-url URL] [--port N] [--host HOST]',
+    summary: `Runs the gateway alone, in front of subgraphs that run anywhere: from a composed supergraph
+SDL (ours, Rover's, GraphOS's) or a supergraph.yaml it composes at start. Governance settings come
+from the environment (JWT_SECRET or JWKS_URL / JWKS_FILE, MESH_SIGNING_KEY, AUTHZ_MODE, POLICIES_FILE,
+GATEWAY_CONFIG, MESH_USAGE_DB); see the README's Configuration.`,
     options: {
-      supergraph: { type: 'string', default: process.env.SUPERGRAPH ?? 'supergraph.yaml' },
-      port: { type: 'string', default: process.env.GATEWAY_PORT ?? '4000' },
-      host: { type: 'string', default: process.env.HOST ?? '127.0.0.1' },
-      'supergraph-url': { type: 'string', default: process.env.SUPERGRAPH_URL },
-      'poll-interval': { type: 'string', default: process.env.SUPERGRAPH_POLL_INTERVAL ?? '10s' },
+      supergraph: { type: 'string', value: 'FILE', default: process.env.SUPERGRAPH ?? 'supergraph.yaml', description: 'a supergraph SDL file, or a supergraph.yaml to compose (env SUPERGRAPH)' },
+      port: { type: 'string', value: 'N', default: process.env.GATEWAY_PORT ?? '4000', description: 'port to listen on, 0 for any free one (env GATEWAY_PORT)' },
+      host: { type: 'string', value: 'HOST', default: process.env.HOST ?? '127.0.0.1', description: 'interface to listen on (env HOST)' },
+      'supergraph-url': { type: 'string', value: 'URL', default: process.env.SUPERGRAPH_URL, description: 'a URL serving a supergraph SDL, polled with ETag for hot reload (env SUPERGRAPH_URL)' },
+      'poll-interval': { type: 'string', value: 'DURATION', default: process.env.SUPERGRAPH_POLL_INTERVAL ?? '10s', description: 'how often --supergraph-url is polled (env SUPERGRAPH_POLL_INTERVAL)' },
     },
+    examples: ['npm run gateway -- --supergraph supergraph.graphql --port 4000'],
   });
   const url = values['supergraph-url'];
   const supergraph = url ? { supergraph: Supergraph.fromSdl(await fetchSdl(url)), origin: url } : await loadSupergraph(values.supergraph!);

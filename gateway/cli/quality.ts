@@ -8,7 +8,7 @@
 import Database from 'better-sqlite3';
 import { existsSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseCli } from '../../subgraphs/mesh/cli-args.js';
 import { DescriptorError, DESCRIPTOR_FILE } from '../../subgraphs/mesh/data-products/descriptor.js';
 import { loadDescriptorFile } from '../../subgraphs/mesh/data-products/descriptor-reader.js';
 import { AsOfError, asOfFrom, runQuality, SYNTHETIC_AS_OF } from '../../subgraphs/kit/data-products/quality.js';
@@ -20,15 +20,20 @@ import { ConfigError } from '../config/config-error.js';
 import { runCli } from './run-cli.js';
 
 runCli(async () => {
-  const { values } = parseArgs({
+  const { values } = parseCli({
+    usage: 'npm run quality -- [--domain NAME]... [--product ID]... [--data-dir DIR] [--as-of now] [--json]',
+    summary: `Runs every data product's quality rules (from each domain's data-products.yaml) as read-only SQL
+against the domain's database and prints one row per rule. Exit code 1 when a critical rule fails or
+cannot run; warnings are reported but do not fail the run.`,
     options: {
-      domain: { type: 'string', multiple: true },
-      product: { type: 'string', multiple: true },
-      'data-dir': { type: 'string' },
-      db: { type: 'string' },
-      'as-of': { type: 'string' },
-      json: { type: 'boolean', default: false },
+      domain: { type: 'string', value: 'NAME', multiple: true, description: 'only this domain' },
+      product: { type: 'string', value: 'ID', multiple: true, description: 'only this data product' },
+      'data-dir': { type: 'string', value: 'DIR', description: 'where the databases are (default: DATA_DIR, else ./data)' },
+      db: { type: 'string', value: 'FILE', description: "one domain's database file (with exactly one --domain)" },
+      'as-of': { type: 'string', value: 'WHEN', description: "the clock for freshness: synthetic (the seed data's), now, or an ISO instant (env MESH_AS_OF)" },
+      json: { type: 'boolean', default: false, description: 'print the reports as JSON' },
     },
+    examples: ['npm run quality', 'npm run quality -- --domain sales --product order-history --as-of now'],
   });
   const unknown = (values.domain ?? []).filter((d) => !DOMAINS.some((x) => x.name === d));
   if (unknown.length) throw new ConfigError('--domain', null, `unknown domain ${unknown.join(', ')} (known: ${DOMAINS.map((d) => d.name).join(', ')})`);

@@ -3,20 +3,25 @@
  *   npm run token -- --scope "customers:pii:read sales:read" --claim department=finance
  * Options: --sub <subject>, --expires <1h|30m|seconds>, --claim k=v (repeatable).
  */
-import { parseArgs } from 'node:util';
+import { parseCli } from '../../subgraphs/mesh/cli-args.js';
 import { mintToken } from '../authentication/mint-token.js';
 import { ConfigError } from '../config/config-error.js';
 import { DEV_JWT_SECRET } from '../config/gateway-config.js';
 import { runCli } from './run-cli.js';
 
 runCli(async () => {
-  const { values } = parseArgs({
+  const { values } = parseCli({
+    usage: 'npm run token -- [--scope "a b"] [--claim name=value]... [--sub NAME] [--expires 1h]',
+    summary: `Prints a development JWT (HS256) signed with JWT_SECRET, or with the development default when it
+is not set (accepted only by a gateway on that default). Send it as \`Authorization: Bearer <token>\`.
+JWT_ISSUER and JWT_AUDIENCE, when set, become its iss and aud.`,
     options: {
-      scope: { type: 'string', default: '' },
-      claim: { type: 'string', multiple: true, default: [] },
-      sub: { type: 'string', default: 'developer' },
-      expires: { type: 'string', default: '1h' },
+      scope: { type: 'string', value: '"a b"', default: '', description: 'space-separated scopes (the scope claim)' },
+      claim: { type: 'string', value: 'name=value', multiple: true, default: [], description: 'any other claim a policy or row-level rule reads' },
+      sub: { type: 'string', value: 'NAME', default: 'developer', description: 'the subject' },
+      expires: { type: 'string', value: 'TIME', default: '1h', description: 'lifetime: 30m, 1h, 2d… or seconds' },
     },
+    examples: ['npm run token -- --scope "customers:pii:read sales:read" --claim department=finance', 'npm run token -- --claim region=EUROPE --sub alice --expires 30m'],
   });
   const claims: Record<string, unknown> = {};
   for (const pair of values.claim!) {

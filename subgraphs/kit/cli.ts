@@ -3,7 +3,7 @@
  * `<entry> <domain> [--port N] [--db FILE] [--scale N]`. The kit knows no domain itself: the entry
  * point (subgraphs/cli.ts, run by `npm run subgraph`) passes the registry's list.
  */
-import { parseArgs } from 'node:util';
+import { parseCli } from '../mesh/cli-args.js';
 import { SettingsError } from '../mesh/numbers.js';
 import type { Domain } from './domain.js';
 import { subgraphSettings } from './settings.js';
@@ -16,19 +16,26 @@ function domainByName(domains: readonly Domain[], name: string): Domain {
 }
 
 async function main(domains: readonly Domain[], args: string[]) {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: {
-      port: { type: 'string' },
-      host: { type: 'string' },
-      db: { type: 'string' },
-      'data-dir': { type: 'string' },
-      scale: { type: 'string' },
-      seed: { type: 'string' },
+  const { values, positionals } = parseCli(
+    {
+      usage: 'npm run subgraph -- <domain> [--port N] [--db FILE] [--scale N]',
+      summary: `Runs one domain as a federation subgraph over HTTP (/graphql, /health, /metrics, /data-products),
+on its own SQLite database (created and seeded on first start). It answers only requests that carry
+the gateway's signed identity (MESH_SIGNING_KEY). Environment: <DOMAIN>_PORT, <DOMAIN>_DB, DATA_DIR,
+MESH_SCALE, MESH_SEED.`,
+      positionals: [{ name: 'domain', description: `one of: ${domains.map((d) => d.name).join(', ')}` }],
+      options: {
+        port: { type: 'string', value: 'N', description: "port (default: <DOMAIN>_PORT, else the routing_url's in supergraph.yaml)" },
+        host: { type: 'string', value: 'HOST', description: 'interface (default: HOST, else 127.0.0.1)' },
+        db: { type: 'string', value: 'FILE', description: 'database file (default: <DOMAIN>_DB, else <data-dir>/<domain>.db)' },
+        'data-dir': { type: 'string', value: 'DIR', description: 'where the databases are (default: DATA_DIR, else ./data)' },
+        scale: { type: 'string', value: 'N', description: 'seed size (env MESH_SCALE; default 1)' },
+        seed: { type: 'string', value: 'N', description: 'seed of the generated data (env MESH_SEED)' },
+      },
+      examples: ['npm run subgraph -- sales --port 4003 --db ./data/sales.db'],
     },
-  });
-  if (positionals.length !== 1) throw new SettingsError('usage: npm run subgraph -- <domain> [--port N] [--db FILE] [--scale N]');
+    args,
+  );
   const domain = domainByName(domains, positionals[0]!);
   const settings = subgraphSettings(domain, { ...values, dataDir: values['data-dir'] });
   const subgraph = await startSubgraph(domain, settings).catch((error: NodeJS.ErrnoException) => {

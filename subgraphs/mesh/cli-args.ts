@@ -9,7 +9,7 @@ export interface CliOption {
   type: 'string' | 'boolean';
   multiple?: boolean;
   short?: string;
-  default?: string | boolean | string[];
+  default?: string | boolean | readonly string[];
   /** What the option does, one line. */
   description: string;
   /** Placeholder for the value in the help (`FILE`, `N`); default `VALUE`. */
@@ -23,8 +23,8 @@ export interface CliSpec<O extends Record<string, CliOption>> {
   summary: string;
   options: O;
   /** Positional arguments, in order, for the help and the count check. */
-  positionals?: { name: string; description: string; optional?: boolean }[];
-  examples?: string[];
+  positionals?: readonly { name: string; description: string; optional?: boolean }[];
+  examples?: readonly string[];
   /** Text after the options (environment variables, exit codes). */
   epilog?: string;
 }
@@ -68,7 +68,7 @@ export function parseCliOrThrow<const O extends Record<string, CliOption>>(spec:
   if (args.includes('--help') || args.includes('-h')) throw new HelpRequested();
   const options: Record<string, { type: 'string' | 'boolean'; multiple?: boolean; short?: string; default?: string | boolean | string[] }> = {};
   for (const [name, o] of Object.entries(spec.options)) {
-    options[name] = { type: o.type, ...(o.multiple ? { multiple: true } : {}), ...(o.short ? { short: o.short } : {}), ...(o.default !== undefined ? { default: o.default } : {}) };
+    options[name] = { type: o.type, ...(o.multiple ? { multiple: true } : {}), ...(o.short ? { short: o.short } : {}), ...(o.default !== undefined ? { default: (Array.isArray(o.default) ? [...o.default] : o.default) as string | boolean | string[] } : {}) };
   }
   let parsed;
   try {
@@ -90,7 +90,7 @@ export function formatHelp(spec: CliSpec<Record<string, CliOption>>): string {
   for (const p of spec.positionals ?? []) rows.push([`<${p.name}>`, p.description + (p.optional ? ' (optional)' : '')]);
   for (const [name, o] of Object.entries(spec.options)) {
     const flag = `${o.short ? `-${o.short}, ` : ''}--${name}${o.type === 'string' ? ` ${o.value ?? 'VALUE'}` : ''}`;
-    const shown = o.default === undefined || o.default === false || (Array.isArray(o.default) && o.default.length === 0) ? '' : ` (default: ${Array.isArray(o.default) ? o.default.join(', ') : String(o.default)})`;
+    const shown = o.default === undefined || o.default === false || o.default === '' || (Array.isArray(o.default) && o.default.length === 0) ? '' : ` (default: ${Array.isArray(o.default) ? o.default.join(', ') : String(o.default)})`;
     rows.push([flag, `${o.description}${o.multiple ? ' (repeatable)' : ''}${shown}`]);
   }
   rows.push(['-h, --help', 'show this help and exit']);

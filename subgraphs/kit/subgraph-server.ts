@@ -10,6 +10,7 @@ import { subgraphMetrics } from './subgraph-metrics.js';
 import { withGovernanceDefinitions } from '../mesh/data-products/governance-directives.js';
 import { loadersForRequest } from './batch-loaders.js';
 import { openDomainDatabase } from './database-lifecycle.js';
+import { withMasking } from './masking.js';
 import { DEFAULT_REQUEST_LIMITS, guardResolvers, RequestBudget, type RequestLimits, type StopReason } from './request-budget.js';
 import type { Domain, SeedOptions, SubgraphContext } from './domain.js';
 import { IdentityError, IdentityVerifier, IDENTITY_HEADER, signingKeyFromEnv, type ForwardedIdentity } from '../mesh/identity.js';
@@ -71,7 +72,8 @@ export async function startSubgraph(domain: Domain, options: SubgraphOptions): P
   }
 
   const apollo = new ApolloServer<SubgraphContext<unknown, unknown>>({
-    schema: guardResolvers(buildSubgraphSchema([{ typeDefs, resolvers: domain.resolvers }])),
+    // Masks (from the descriptor) apply to the fields the gateway says this caller sees masked.
+    schema: guardResolvers(withMasking(buildSubgraphSchema([{ typeDefs, resolvers: domain.resolvers }]), dataProducts.products, typeDefs)),
     plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginInlineTraceDisabled()],
     // The gateway is the public edge; stack traces stay inside.
     includeStacktraceInErrorResponses: false,

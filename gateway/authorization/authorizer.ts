@@ -4,7 +4,7 @@ import type { AuthorizationMode } from '../config/gateway-config.js';
 import type { PreparedOperation } from '../operation/operation-cache.js';
 import { OperationAnalysis, type FilterOutcome } from './operation-filter.js';
 import type { PolicyBook } from './policy-book.js';
-import { isSatisfied, type Grants } from './requirement.js';
+import { isSatisfied, type Grants, type Requirement } from './requirement.js';
 import type { SecurityIndex } from './security-index.js';
 
 /** What the authorizer needs to know about the caller. */
@@ -22,6 +22,17 @@ export interface Decision {
   queryHash: string;
 }
 
+/**
+ * Decisions beyond the schema's directives, per caller and field (gateway/masking: a field the
+ * masking rules decide `mask` counts as authorized, its value masked by the subgraph; one decided
+ * `deny` does not).
+ */
+export interface FieldGovernance {
+  /** The index the operation analysis reads: governed fields get requirements of their own. */
+  readonly index: SecurityIndex;
+  allows(requirement: Requirement, grants: Grants, caller: Caller): boolean;
+}
+
 const ANALYSIS = Symbol('authorization analysis');
 
 /**
@@ -35,6 +46,8 @@ export class Authorizer {
     readonly index: SecurityIndex,
     readonly mode: AuthorizationMode,
     readonly policies: PolicyBook,
+    /** Masking rules (optional): consulted before the directives for the fields they govern. */
+    private readonly governance?: FieldGovernance,
   ) {
     policies.assertDefines(index.policyNames);
     policies.rowRules.assertEntities(index.schema);
@@ -42,7 +55,7 @@ export class Authorizer {
 
   /** The caller's decision for a prepared operation; null when it may read everything it asks for. */
   decide(operation: PreparedOperation, request: { operationName: string | null | undefined; variables?: Record<string, unknown> }, caller: Caller): Decision | null {
-    const analysis = operation.derive(ANALYSIS, (shape) => new OperationAnalysis(this.index, shape));
+    const analysis = operation.derive(ANALYSIS, (shape) => new OperationAnalysis(this.governance?.index ?? this.index, shape));
     if (analysis.requirements.length === 0) return null;
 
     const decided = new Map<string, boolean>();
@@ -62,7 +75,9 @@ export class Authorizer {
         return allowed;
       },
     };
-    const outcome = analysis.decide(analysis.requirements.map((r) => isSatisfied(r, grants)), request.variables);
+    const governance = this.governance;
+    const allowed = analysis.requirements.map(governance ? (r) => governance.allows(r, grants, caller) : (r) => isSatisfied(r, grants));
+    const outcome = analysis.decide(allowed, request.variables);
     if (!outcome.changed) return null;
     let queryHash = this.hashes.get(outcome);
     if (!queryHash) {

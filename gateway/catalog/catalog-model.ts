@@ -16,6 +16,7 @@ import { outputFields, slaOf, sunsetOf } from '../../subgraphs/mesh/data-product
 import type { DataProduct, SlaProperty } from '../../subgraphs/mesh/data-products/descriptor.js';
 import { verdict, type QualityReport } from '../../subgraphs/mesh/data-products/quality-report.js';
 import type { DataProductsDocument } from '../../subgraphs/mesh/data-products/protocol.js';
+import { describeMask, parseMask, type MaskSpec } from '../../subgraphs/mesh/data-products/masks.js';
 
 
 export interface CatalogField {
@@ -32,6 +33,8 @@ export interface CatalogField {
   deprecationReason: string | null;
   sunset: string | null;
   served: boolean;
+  /** What a caller who may only see the field masked gets (the descriptor's `mask`); null = no mask. */
+  mask: { kind: string; description: string; example: string } | null;
 }
 
 export type LineageKind = 'RETURNS' | 'EXTENDS' | 'INPUT_PORT';
@@ -112,6 +115,8 @@ export interface FieldUsage {
 export class CatalogSnapshot {
   readonly products = new Map<string, CatalogProduct>();
   readonly usage = new Map<string, FieldUsage>();
+  /** The masks the (non-retired) products declare, by coordinate: what masking may serve. */
+  readonly masks = new Map<string, MaskSpec>();
 
   constructor(
     readonly facts: SupergraphFacts,
@@ -165,6 +170,7 @@ export class CatalogSnapshot {
         deprecationReason: field?.deprecationReason ?? null,
         sunset: property.sunset,
         served: field !== undefined,
+        mask: this.mask(coordinate, property.mask, d.status),
       };
     });
     const results = report?.results.filter((r) => r.product === d.id) ?? [];
@@ -206,6 +212,15 @@ export class CatalogSnapshot {
       inputPorts: d.inputPorts,
       descriptor: d.source,
     };
+  }
+
+  /** A declared mask, as the subgraph served it (re-read: a shape this gateway does not know is no mask). */
+  private mask(coordinate: string, raw: unknown, status: DataProduct['status']): CatalogField['mask'] {
+    if (raw === undefined || raw === null) return null;
+    const parsed = parseMask(raw);
+    if (!('spec' in parsed)) return null;
+    if (status !== 'retired') this.masks.set(coordinate, parsed.spec);
+    return { kind: parsed.spec.kind, ...describeMask(parsed.spec) };
   }
 
   /**

@@ -159,6 +159,17 @@ type DataProductField {
   sunset: String
   "False when the supergraph does not serve it (e.g. the product is retired)."
   served: Boolean!
+  "What a caller whom the masking rules (gateway/governance/masking.yaml) give only a masked view gets; null = no mask: such a caller gets nothing."
+  mask: FieldMask
+}
+
+"A field's mask, declared in its data product's descriptor and applied by the subgraph that owns the field."
+type FieldMask {
+  "email, phone-last4, year-only, initials, redact, round or bucket"
+  kind: String!
+  description: String!
+  "e.g. ola.nordmann@example.com → o***@example.com"
+  example: String!
 }
 
 """

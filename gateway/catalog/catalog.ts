@@ -20,6 +20,8 @@ export interface Catalog {
   dataSource(name: string): LocalGraphQLDataSource | undefined;
   /** Adds `extensions.dataProducts` (and deprecation warnings) to every response. */
   readonly plugin: ApolloServerPlugin<any>;
+  /** The catalog as it is now (rebuilt when a subgraph's descriptors or quality results change). */
+  snapshot(): CatalogSnapshot;
   close(): void;
 }
 
@@ -96,6 +98,7 @@ export async function startCatalog(args: {
     supergraph,
     dataSource: (name) => (name === CATALOG_SUBGRAPH_NAME ? dataSource : undefined),
     plugin: dataProductsPlugin(current),
+    snapshot: current,
     close: () => source.stop(),
   };
 }

@@ -1,4 +1,6 @@
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { defineConfig } from 'vitest/config';
 
 // graphql 16 ships CJS (`main`) and ESM (`module`) builds. Node (and so Apollo) loads the CJS one;
@@ -16,6 +18,7 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 120_000,
     // Test gateways do not write their traffic into the developer's usage store (./data/usage.db).
-    env: { LOG_LEVEL: 'warn', MESH_USAGE_DB: 'off' },
+    // Their audit events go to one store outside the repository (the audit tests use their own).
+    env: { LOG_LEVEL: 'warn', MESH_USAGE_DB: 'off', MESH_AUDIT_DB: join(tmpdir(), 'data-mesh-test-audit', 'audit.db') },
   },
 });

@@ -78,6 +78,16 @@ export interface GatewaySettings {
     all: { timeout: string };
     subgraphs: Record<string, { timeout: string }>;
   };
+  /** Ours: the audit trail of sensitive reads (gateway/audit). */
+  audit: {
+    enabled: boolean;
+    /** The SQLite file; null = $MESH_AUDIT_DB, else <DATA_DIR or ./data>/audit.db. */
+    path: string | null;
+    /** How often recorded events are moved from the write-ahead journal into SQLite. */
+    flush_interval: string;
+    /** fsync the journal after each event: survives power loss, not only a killed gateway (slower). */
+    fsync: boolean;
+  };
 }
 
 export const DEFAULT_SETTINGS_FILE = fileURLToPath(new URL('../gateway.yaml', import.meta.url));
@@ -114,6 +124,7 @@ export function defaultSettings(production = process.env.NODE_ENV === 'productio
     health_check: { readiness: { subgraphs: ['*'], interval: '5s' } },
     shutdown: { grace_period: '10s' },
     traffic_shaping: { router: { timeout: '30s' }, all: { timeout: '30s' }, subgraphs: {} },
+    audit: { enabled: true, path: null, flush_interval: '50ms', fsync: false },
   };
 }
 
@@ -123,7 +134,7 @@ const ENUMS: Record<string, readonly unknown[]> = {
 };
 /** Maps whose keys are the user's (subgraph names), each value shaped like the template. */
 const OPEN_MAPS: Record<string, unknown> = { 'traffic_shaping.subgraphs': { timeout: '30s' } };
-const DURATIONS = new Set(['health_check.readiness.interval', 'shutdown.grace_period', 'traffic_shaping.router.timeout', 'traffic_shaping.all.timeout', 'traffic_shaping.subgraphs.*.timeout', 'cors.max_age']);
+const DURATIONS = new Set(['health_check.readiness.interval', 'shutdown.grace_period', 'traffic_shaping.router.timeout', 'traffic_shaping.all.timeout', 'traffic_shaping.subgraphs.*.timeout', 'cors.max_age', 'audit.flush_interval']);
 
 /**
  * Reads a settings file over the defaults. Every key is checked against the defaults' shape: an

@@ -1,0 +1,69 @@
+/**
+ * The audit trail of sensitive reads, from the command line:
+ *
+ *   npm run audit -- verify                 checks the hash chain: exit 0 intact, 1 tampered with
+ *   npm run audit -- list --subject alice --since 2026-01-01T00:00:00Z --first 20 [--json]
+ *
+ * Options: --db <file> (default: the gateway's audit.path setting, else $MESH_AUDIT_DB, else
+ * <DATA_DIR or ./data>/audit.db); --read-only (do not replay the journals of gateways that were
+ * killed before they flushed: by default they are added to the store first, so nothing they
+ * answered is missing).
+ */
+import { existsSync } from 'node:fs';
+import { relative } from 'node:path';
+import { parseArgs } from 'node:util';
+import { auditPath, recoverJournals } from '../audit/audit-log.js';
+import { AuditStore } from '../audit/audit-store.js';
+import { ConfigError } from '../config/config-error.js';
+import { DEFAULT_SETTINGS_FILE, loadGatewaySettings } from '../config/gateway-settings.js';
+import { runCli } from './run-cli.js';
+
+runCli(async () => {
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: {
+      db: { type: 'string' },
+      'read-only': { type: 'boolean', default: false },
+      subject: { type: 'string' },
+      since: { type: 'string' },
+      first: { type: 'string', default: '20' },
+      json: { type: 'boolean', default: false },
+    },
+  });
+  const command = positionals[0] ?? 'verify';
+  if (command !== 'verify' && command !== 'list') throw new ConfigError('npm run audit', command, 'unknown command (verify, list)');
+  const settingsFile = process.env.GATEWAY_CONFIG ?? (existsSync(DEFAULT_SETTINGS_FILE) ? DEFAULT_SETTINGS_FILE : null);
+  const path = values.db ? auditPath(values.db) : auditPath(loadGatewaySettings(settingsFile).audit.path);
+  const shown = relative(process.cwd(), path) || path;
+  if (!existsSync(path)) throw new ConfigError(shown, null, 'no audit store here (the gateway creates it with its first sensitive read); choose another with --db');
+
+  const store = AuditStore.open(path, { readonly: values['read-only'] });
+  try {
+    if (!values['read-only']) {
+      const recovered = recoverJournals(store);
+      if (recovered) console.log(`replayed ${recovered} event(s) from the journal of a gateway that stopped before flushing`);
+    }
+    if (command === 'list') {
+      const first = Number(values.first);
+      if (!Number.isInteger(first) || first < 1) throw new ConfigError('--first', values.first!, 'must be a positive integer');
+      if (values.since && Number.isNaN(Date.parse(values.since))) throw new ConfigError('--since', values.since, 'must be an ISO-8601 instant');
+      const { events } = store.query({ first, subject: values.subject ?? null, since: values.since ? new Date(values.since).toISOString() : null });
+      if (values.json) return console.log(JSON.stringify(events, null, 2));
+      for (const e of events) {
+        const masked = e.masked ? ` masked: ${e.maskedCoordinates.join(', ')}` : '';
+        console.log(`#${e.seq} ${e.at} ${e.subject ?? '(anonymous)'} ${e.operationName ?? '(unnamed)'}${e.purpose ? ` purpose=${e.purpose}` : ''} rows=${e.rowCount} ${e.coordinates.join(', ')}${masked}`);
+      }
+      return;
+    }
+    const report = store.verify();
+    if (values.json) console.log(JSON.stringify(report, null, 2));
+    else if (report.ok) console.log(`audit trail ${shown}: ${report.events} events, chain intact${report.head ? `; head #${report.head.seq} ${report.head.hash}` : ''}`);
+    else {
+      console.log(`audit trail ${shown}: ${report.events} events, chain BROKEN (${report.problems.length} problem(s)):`);
+      for (const p of report.problems) console.log(`  ${p.seq === null ? '' : `#${p.seq} `}${p.id ? `(id ${p.id}) ` : ''}${p.problem}`);
+    }
+    if (!report.ok) process.exitCode = 1;
+  } finally {
+    store.close();
+  }
+});

@@ -19,6 +19,7 @@ import type { Authorizer } from '../authorization/authorizer.js';
 import { AuthorizingGateway, rejectedStatusPlugin } from '../authorization/authorizing-gateway.js';
 import { PolicyBook } from '../authorization/policy-book.js';
 import { catalogIdentity, type CatalogOptions } from '../catalog/catalog.js';
+import { openAudit, type PrivacyOptions } from '../privacy/privacy.js';
 import { gatewayConfigFromEnv, type GatewayConfig } from '../config/gateway-config.js';
 import { defaultSettings, parseDuration, subgraphTimeoutMs } from '../config/gateway-settings.js';
 import { ExplorerPage } from '../explorer/explorer-page.js';
@@ -35,7 +36,7 @@ import type { GatewayContext } from './gateway-context.js';
 import { RequestLifetime } from './cancellation.js';
 import { InflightDedup } from './inflight-dedup.js';
 import { Readiness } from './readiness.js';
-import { perSupergraphPlugin, serveSupergraph, type ServedSupergraph } from './served-supergraph.js';
+import { perSupergraphPlugin, perSupergraphPlugins, serveSupergraph, type ServedSupergraph } from './served-supergraph.js';
 import { hideSuggestionsPlugin, introspectionCheck } from './schema-details.js';
 import { createSubgraphAgent, SubgraphDataSource } from './subgraph-data-source.js';
 
@@ -52,6 +53,8 @@ export interface GatewayOptions {
   catalog?: CatalogOptions;
   /** Where the supergraph comes from, for hot reload (file, supergraph.yaml or URL): watched when given. */
   watch?: SupergraphOrigin;
+  /** Masking, audit trail and subject access (e.g. the audit store's path; defaults: the settings). */
+  privacy?: PrivacyOptions;
 }
 
 export interface RunningGateway {
@@ -77,8 +80,20 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const settings = config.settings ?? defaultSettings();
   const policies = new PolicyBook(config.policiesFile);
   const identityHeader = catalogIdentity(config.signingKey);
+  // One audit log for the gateway's life: every supergraph it serves appends to the same hash chain.
+  const audit = openAudit(settings, options.privacy, log);
   const servedWith = (base: Supergraph) =>
-    serveSupergraph(base, { config, settings, policies, catalogIdentity: identityHeader, catalogOptions: options.catalog, checks: [introspectionCheck(settings.supergraph.introspection)], log });
+    serveSupergraph(base, {
+      config,
+      settings,
+      policies,
+      catalogIdentity: identityHeader,
+      catalogOptions: options.catalog,
+      checks: [introspectionCheck(settings.supergraph.introspection)],
+      privacyOptions: options.privacy,
+      audit,
+      log,
+    });
   // Everything per supergraph, swapped whole by a reload; `building` is the one being swapped in.
   let current = await servedWith(options.supergraph ?? Supergraph.fromSdl(options.supergraphSdl ?? ''));
   let building: ServedSupergraph | null = null;
@@ -107,6 +122,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     },
     buildService: ({ name, url }) =>
       (building ?? current).catalog.dataSource(name) ??
+      (building ?? current).privacy.dataSource(name) ??
       new SubgraphDataSource(name, url!, subgraphAgent, subgraphTimeoutMs(settings, name), (outcome, seconds, code) => {
         metrics.subgraphFetchDuration.observe({ subgraph: name, outcome }, seconds);
         if (code) metrics.subgraphFetchErrors.inc({ subgraph: name, code });
@@ -140,6 +156,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       ...(settings.supergraph.suggestions ? [] : [hideSuggestionsPlugin()]),
       // extensions.dataProducts: the products (id, version) each response used, and deprecation warnings.
       perSupergraphPlugin((served) => served.catalog.plugin),
+      // extensions.masked and the masked identity forwarded to subgraphs; the audit trail of sensitive reads.
+      ...perSupergraphPlugins(current.privacy.plugins.length, (served) => served.privacy.plugins),
       // extensions.cost and the cost log line: the actual cost, from the response.
       perSupergraphPlugin((served) => served.demandControl.plugin),
       // Which coordinates operations used, per day (MESH_USAGE_DB), for `npm run check`.
@@ -280,6 +298,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     readiness.reset(served.base.subgraphs);
     // Requests in flight keep the previous one (their context holds it); only its refresh timer stops.
     previous.catalog.close();
+    previous.privacy.close();
   };
   const outcomes: ((outcome: ReloadOutcome) => void)[] = [];
   const watcher = new SupergraphWatcher(options.watch ?? {}, current.base, apply, log, (outcome) => {
@@ -312,6 +331,9 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       await listening.close();
       await apollo.stop();
       await subgraphAgent.close();
+      // Last: every response sent has its audit event in the store.
+      current.privacy.close();
+      audit?.close();
     },
   };
 }

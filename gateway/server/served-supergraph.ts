@@ -3,6 +3,8 @@ import type { Logger } from '../../subgraphs/mesh/logger.js';
 import { Authorizer } from '../authorization/authorizer.js';
 import type { PolicyBook } from '../authorization/policy-book.js';
 import { startCatalog, type Catalog, type CatalogOptions } from '../catalog/catalog.js';
+import type { AuditLog } from '../audit/audit-log.js';
+import { startPrivacy, type Privacy, type PrivacyOptions } from '../privacy/privacy.js';
 import type { GatewayConfig } from '../config/gateway-config.js';
 import type { GatewaySettings } from '../config/gateway-settings.js';
 import { DemandControl } from '../demand-control/demand-control.js';
@@ -22,6 +24,8 @@ export interface ServedSupergraph {
   /** The supergraph served: `base` with the catalog's root fields. */
   supergraph: Supergraph;
   catalog: Catalog;
+  /** Masking, the audit trail's plugin and subject access (their root fields join the graph). */
+  privacy: Privacy;
   authorizer: Authorizer;
   operations: OperationCache;
   guard: RequestGuard;
@@ -39,6 +43,9 @@ export interface ServedSupergraphDeps {
   catalogOptions?: CatalogOptions;
   /** Checks that depend on settings only (introspection). */
   checks: readonly OperationCheck[];
+  privacyOptions?: PrivacyOptions;
+  /** The gateway's one audit log (null: off). */
+  audit: AuditLog | null;
   log: Logger;
 }
 
@@ -46,14 +53,25 @@ export async function serveSupergraph(base: Supergraph, deps: ServedSupergraphDe
   // The data product catalog joins the graph: its root fields are composed into the supergraph served.
   const catalog = await startCatalog({ supergraph: base, identityHeader: deps.catalogIdentity, options: deps.catalogOptions, log: deps.log });
   try {
-    const supergraph = catalog.supergraph;
+    // Masking, the audit trail and subject access; their root fields join the graph too.
+    const privacy = startPrivacy({
+      supergraph: catalog.supergraph,
+      catalog,
+      policiesFile: deps.config.policiesFile,
+      signingKey: deps.config.signingKey,
+      settings: deps.settings,
+      log: deps.log,
+      options: deps.privacyOptions,
+      audit: deps.audit,
+    });
+    const supergraph = privacy.supergraph;
     // Built once per supergraph: the enforcement index, and the policies it names (all must exist).
-    const authorizer = new Authorizer(supergraph.security, deps.config.authorizationMode, deps.policies);
+    const authorizer = new Authorizer(supergraph.security, deps.config.authorizationMode, deps.policies, privacy.masking);
     const operations = new OperationCache(supergraph.schema);
     const guard = new RequestGuard(deps.settings.limits, () => operations, deps.log);
     // Demand control: @cost/@listSize read once per supergraph; refuses in didResolveOperation, before any subgraph.
     const demandControl = new DemandControl(supergraph, deps.settings.demand_control, deps.log);
-    return { base, supergraph, catalog, authorizer, operations, guard, demandControl, checks: [...deps.checks, demandControl.check], loadedAt: new Date() };
+    return { base, supergraph, catalog, privacy, authorizer, operations, guard, demandControl, checks: [...deps.checks, demandControl.check], loadedAt: new Date() };
   } catch (error) {
     catalog.close();
     throw error;
@@ -67,4 +85,9 @@ export function perSupergraphPlugin<C extends BaseContext & { served?: ServedSup
       return rc.contextValue.served ? ((await pick(rc.contextValue.served).requestDidStart?.(rc)) ?? undefined) : undefined;
     },
   };
+}
+
+/** The same for a list of plugins (privacy's), as many plugins as the list has. */
+export function perSupergraphPlugins<C extends BaseContext & { served?: ServedSupergraph }>(count: number, pick: (served: ServedSupergraph) => readonly ApolloServerPlugin<any>[]): ApolloServerPlugin<C>[] {
+  return Array.from({ length: count }, (_, i) => perSupergraphPlugin<C>((served) => pick(served)[i] ?? {}));
 }

@@ -11,27 +11,37 @@
  */
 import { existsSync } from 'node:fs';
 import { relative } from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseCli } from '../../subgraphs/mesh/cli-args.js';
 import { auditPath, recoverJournals } from '../audit/audit-log.js';
 import { AuditStore } from '../audit/audit-store.js';
 import { ConfigError } from '../config/config-error.js';
 import { DEFAULT_SETTINGS_FILE, loadGatewaySettings } from '../config/gateway-settings.js';
 import { runCli } from './run-cli.js';
 
+const USAGE = 'npm run audit -- [verify | list] [options]';
+
 runCli(async () => {
-  const { values, positionals } = parseArgs({
-    allowPositionals: true,
+  const { values, positionals } = parseCli({
+    usage: USAGE,
+    summary: `The audit trail of sensitive reads (one event per response that returned PII, CONFIDENTIAL or
+RESTRICTED values). verify walks the hash chain: exit 0 when intact, 1 when an event was edited,
+deleted or the chain truncated. list prints events, oldest first.`,
+    positionals: [{ name: 'command', description: 'verify (default) or list', optional: true }],
     options: {
-      db: { type: 'string' },
-      'read-only': { type: 'boolean', default: false },
-      subject: { type: 'string' },
-      since: { type: 'string' },
-      first: { type: 'string', default: '20' },
-      json: { type: 'boolean', default: false },
+      db: { type: 'string', value: 'FILE', description: "the audit store (default: gateway.yaml's audit.path, else $MESH_AUDIT_DB, else <DATA_DIR or ./data>/audit.db)" },
+      'read-only': { type: 'boolean', default: false, description: 'do not first replay the journals of gateways killed before they flushed' },
+      subject: { type: 'string', value: 'SUB', description: 'list: only events of this caller (token subject)' },
+      since: { type: 'string', value: 'INSTANT', description: 'list: only events at or after this ISO-8601 instant' },
+      first: { type: 'string', value: 'N', default: '20', description: 'list: at most this many events' },
+      json: { type: 'boolean', default: false, description: 'print JSON' },
     },
+    examples: ['npm run audit -- verify', 'npm run audit -- list --subject alice --since 2026-01-01T00:00:00Z --json'],
   });
   const command = positionals[0] ?? 'verify';
-  if (command !== 'verify' && command !== 'list') throw new ConfigError('npm run audit', command, 'unknown command (verify, list)');
+  if (command !== 'verify' && command !== 'list') {
+    process.stderr.write(`error: unknown command "${command}" (verify, list)\nusage: ${USAGE}\nRun with --help for the options.\n`);
+    process.exit(2);
+  }
   const settingsFile = process.env.GATEWAY_CONFIG ?? (existsSync(DEFAULT_SETTINGS_FILE) ? DEFAULT_SETTINGS_FILE : null);
   const path = values.db ? auditPath(values.db) : auditPath(loadGatewaySettings(settingsFile).audit.path);
   const shown = relative(process.cwd(), path) || path;

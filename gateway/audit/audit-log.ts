@@ -60,6 +60,7 @@ export class AuditLog {
   private queue: AuditEventInput[] = [];
   private sequence = 0;
   private timer: NodeJS.Timeout | null = null;
+  private timerDelay = 0;
   private failing = false;
   private closed = false;
 
@@ -89,8 +90,10 @@ export class AuditLog {
   }
 
   private schedule(delayMs: number): void {
-    if (this.timer && delayMs > 0) return;
+    // One timer at a time; a full queue only brings the pending flush forward, once.
+    if (this.timer && (delayMs > 0 || this.timerDelay === 0)) return;
     if (this.timer) clearTimeout(this.timer);
+    this.timerDelay = delayMs;
     this.timer = setTimeout(() => {
       this.timer = null;
       this.flush();

@@ -4,6 +4,7 @@ import type { AuthorizationMode } from '../config/gateway-config.js';
 import type { PreparedOperation } from '../operation/operation-cache.js';
 import { OperationAnalysis, type FilterOutcome } from './operation-filter.js';
 import type { PolicyBook } from './policy-book.js';
+import { purposeVerdicts, refusalErrors } from './purpose-limitation.js';
 import { isSatisfied, type Grants, type Requirement } from './requirement.js';
 import type { SecurityIndex } from './security-index.js';
 
@@ -77,19 +78,16 @@ export class Authorizer {
     };
     const governance = this.governance;
     const allowed = analysis.requirements.map(governance ? (r) => governance.allows(r, grants, caller) : (r) => isSatisfied(r, grants));
-    const outcome = analysis.decide(allowed, request.variables);
+    // Purpose limitation (@purposes) joins authorization: refused the same way, with its own code.
+    const purposes = purposeVerdicts(analysis.requirements, caller.purpose);
+    const outcome = analysis.decide(purposes ? allowed.map((a, i) => a && purposes[i]!) : allowed, request.variables);
     if (!outcome.changed) return null;
     let queryHash = this.hashes.get(outcome);
     if (!queryHash) {
       queryHash = createHash('sha256').update(print(outcome.document)).digest('hex');
       this.hashes.set(outcome, queryHash);
     }
-    const errors = outcome.unauthorizedPaths.map(
-      (path) => new GraphQLError('Unauthorized field or type', { path, extensions: { code: 'UNAUTHORIZED_FIELD_OR_TYPE' } }),
-    );
-    if (outcome.truncated) {
-      errors.push(new GraphQLError('More unauthorized fields or types than are listed', { extensions: { code: 'UNAUTHORIZED_FIELD_OR_TYPE' } }));
-    }
+    const errors = refusalErrors(outcome, purposes ? analysis.decide(allowed, request.variables) : null, caller.purpose);
     return { outcome, errors, queryHash };
   }
 }

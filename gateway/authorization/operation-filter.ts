@@ -12,7 +12,7 @@ import {
 } from 'graphql';
 import type { OperationShape, SetShape } from '../operation/operation-shape.js';
 import { possibleTypeNames, TypeSetInterner } from '../operation/type-sets.js';
-import { isEmpty, type Requirement } from './requirement.js';
+import { isUnrestricted, type Requirement } from './requirement.js';
 import { errorPaths, type ErrorEntry, type ErrorLevel } from './unauthorized-paths.js';
 import { Deduplicated, dropUnusedVariables, isExcluded } from './filter-helpers.js';
 import type { SecurityIndex } from './security-index.js';
@@ -87,7 +87,7 @@ export class OperationAnalysis {
   ) {
     const ids = new Map<Requirement, number>();
     const idOf = (r: Requirement) => {
-      if (isEmpty(r)) return -1;
+      if (isUnrestricted(r)) return -1;
       let id = ids.get(r);
       if (id === undefined) {
         id = this.requirements.length;

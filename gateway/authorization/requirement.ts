@@ -8,11 +8,23 @@ export interface Requirement {
   authenticated: boolean;
   scopes: string[][] | null;
   policies: string[][] | null;
+  /**
+   * Purpose limitation (the governance spec's `@purposes`), not authorization: the request's
+   * purpose must be one of these (sorted). Absent = any purpose. Several are AND-ed: intersected.
+   */
+  purposes?: readonly string[];
 }
 
 export const NO_REQUIREMENT: Requirement = Object.freeze({ authenticated: false, scopes: null, policies: null }) as Requirement;
 
+/** No authorization requirement (purposes aside: a field limited to some purposes is still public). */
 export const isEmpty = (r: Requirement): boolean => !r.authenticated && r.scopes === null && r.policies === null;
+
+/** Nothing at all to check: no authorization and no purpose limitation. */
+export const isUnrestricted = (r: Requirement): boolean => isEmpty(r) && r.purposes === undefined;
+
+/** Whether a request with this purpose may read what the requirement guards. */
+export const purposeAllows = (r: Requirement, purpose: string): boolean => r.purposes === undefined || r.purposes.includes(purpose);
 
 /** (A OR B) AND (C OR D) = AC OR AD OR BC OR BD, with duplicates and supersets pruned. */
 function andDnf(a: string[][] | null, b: string[][] | null): string[][] | null {
@@ -27,13 +39,17 @@ function andDnf(a: string[][] | null, b: string[][] | null): string[][] | null {
 }
 
 export function and(a: Requirement, b: Requirement): Requirement {
-  if (isEmpty(a)) return b;
-  if (isEmpty(b)) return a;
-  return {
+  if (isUnrestricted(a)) return b;
+  if (isUnrestricted(b)) return a;
+  const r: Requirement = {
     authenticated: a.authenticated || b.authenticated,
     scopes: andDnf(a.scopes, b.scopes),
     policies: andDnf(a.policies, b.policies),
   };
+  if (a.purposes !== undefined || b.purposes !== undefined) {
+    r.purposes = a.purposes === undefined ? b.purposes : b.purposes === undefined ? a.purposes : a.purposes.filter((p) => b.purposes!.includes(p));
+  }
+  return r;
 }
 
 /** What a request brings to the check. Policies are decided by name, lazily. */

@@ -10,7 +10,8 @@ import {
   type GraphQLNamedType,
   type GraphQLSchema,
 } from 'graphql';
-import { and, isEmpty, NO_REQUIREMENT, type Requirement } from './requirement.js';
+import { purposesDirectiveName, readPurposes } from '../../subgraphs/mesh/data-products/purposes.js';
+import { and, isUnrestricted, NO_REQUIREMENT, type Requirement } from './requirement.js';
 
 /** The security specs Router understands; their directives may be renamed with `@link(as:)` or `import`. */
 const SPECS = {
@@ -39,7 +40,7 @@ export class SecurityIndex {
     document: DocumentNode,
     readonly schema: GraphQLSchema,
   ) {
-    const names = directiveNames(document);
+    const names = { ...directiveNames(document), purposes: purposesDirectiveName(document) };
     const own = (node: { directives?: readonly ConstDirectiveNode[] } | undefined | null) => this.read(node?.directives ?? [], names);
 
     // 1. Requirements as written on each type and field.
@@ -48,11 +49,11 @@ export class SecurityIndex {
       if (type.name.startsWith('__')) continue;
       const nodes = [type.astNode, ...(type.extensionASTNodes ?? [])];
       const typeRequirement = nodes.reduce((r, n) => and(r, own(n)), NO_REQUIREMENT);
-      if (!isEmpty(typeRequirement)) this.types.set(type.name, typeRequirement);
+      if (!isUnrestricted(typeRequirement)) this.types.set(type.name, typeRequirement);
       if (isObjectType(type) || isInterfaceType(type)) {
         for (const field of Object.values(type.getFields())) {
           const r = own(field.astNode);
-          if (!isEmpty(r)) ownField.set(`${type.name}.${field.name}`, r);
+          if (!isUnrestricted(r)) ownField.set(`${type.name}.${field.name}`, r);
         }
       }
     }
@@ -69,7 +70,7 @@ export class SecurityIndex {
             r = and(r, this.types.get(impl.name) ?? NO_REQUIREMENT);
           }
         }
-        if (!isEmpty(r)) this.fields.set(`${type.name}.${field.name}`, r);
+        if (!isUnrestricted(r)) this.fields.set(`${type.name}.${field.name}`, r);
       }
     }
   }
@@ -82,8 +83,11 @@ export class SecurityIndex {
     return this.fields.get(`${typeName}.${field.name}`) ?? NO_REQUIREMENT;
   }
 
-  private read(directives: readonly ConstDirectiveNode[], names: DirectiveNames): Requirement {
+  private read(directives: readonly ConstDirectiveNode[], names: DirectiveNames & { purposes: string | null }): Requirement {
     let r = NO_REQUIREMENT;
+    // Purpose limitation (@purposes): checked with authorization, refused with its own code.
+    const purposes = readPurposes(directives, names.purposes);
+    if (purposes) r = and(r, { authenticated: false, scopes: null, policies: null, purposes });
     for (const d of directives) {
       const name = d.name.value;
       if (name === names.authenticated) r = and(r, { authenticated: true, scopes: null, policies: null });

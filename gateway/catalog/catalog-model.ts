@@ -29,6 +29,8 @@ export interface CatalogField {
   pii: boolean;
   rootField: boolean;
   authorization: { summary: string; public: boolean; authenticated: boolean; scopes: string[][] | null; policies: string[][] | null };
+  /** The purposes a request may declare to read it (the supergraph's @purposes); null = any. */
+  purposes: string[] | null;
   deprecated: boolean;
   deprecationReason: string | null;
   sunset: string | null;
@@ -55,6 +57,8 @@ export interface CatalogProduct {
   subgraph: string;
   tags: string[];
   description: DataProduct['description'];
+  /** The purposes it may be used for (the descriptor's `purposes`); empty = any. */
+  purposes: string[];
   owner: { team: string | null; contact: string | null; members: NonNullable<DataProduct['team']>['members'] };
   support: DataProduct['support'];
   sla: { freshness: SlaTarget | null; availability: SlaTarget | null; latency: SlaTarget | null; endOfLife: string | null };
@@ -166,6 +170,7 @@ export class CatalogSnapshot {
           scopes: requirement.scopes,
           policies: requirement.policies,
         },
+        purposes: requirement.purposes ? [...requirement.purposes] : null,
         deprecated: Boolean(field?.deprecationReason) || property.sunset !== null,
         deprecationReason: field?.deprecationReason ?? null,
         sunset: property.sunset,
@@ -186,6 +191,8 @@ export class CatalogSnapshot {
       subgraph,
       tags: d.tags,
       description: d.description,
+      // Served by the subgraph: one that predates purposes sends none.
+      purposes: d.purposes ?? [],
       owner: { team: d.team?.name ?? null, contact: d.support[0]?.channel ?? manager?.email ?? null, members: d.team?.members ?? [] },
       support: d.support,
       sla: {

@@ -47,6 +47,12 @@ type DataProduct {
   subgraph: String!
   tags: [String!]!
   description: DataProductDescription!
+  """
+  The purposes it may be used for (its descriptor's purposes). A request declares its purpose in
+  the X-Data-Purpose header (none: the governance file's default, "operations"); a request with
+  another purpose is refused the product's fields (PURPOSE_NOT_ALLOWED). Empty: any purpose.
+  """
+  purposes: [String!]!
   owner: DataProductOwner!
   "Where consumers get help."
   support: [SupportChannel!]!
@@ -153,6 +159,8 @@ type DataProductField {
   rootField: Boolean!
   "What a consumer needs to read it, read from the supergraph's @authenticated, @requiresScopes and @policy."
   authorization: FieldAuthorization!
+  "The purposes a request may declare (X-Data-Purpose) to read it: the supergraph's @purposes on the field, its type and its return type. Null: any purpose."
+  purposes: [String!]
   deprecated: Boolean!
   deprecationReason: String
   "When the deprecated field will be removed, YYYY-MM-DD."

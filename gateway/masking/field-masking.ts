@@ -54,7 +54,15 @@ export class FieldMasking implements FieldGovernance {
     const governed = new Map<string, GovernedRequirement>();
     for (const coordinate of policy.governed) {
       const base = security.fields.get(coordinate) ?? NO_REQUIREMENT;
-      governed.set(coordinate, { authenticated: false, scopes: null, policies: [[`masking:${coordinate}`]], governed: coordinate, base });
+      governed.set(coordinate, {
+        authenticated: false,
+        scopes: null,
+        policies: [[`masking:${coordinate}`]],
+        // Purpose limitation (@purposes) still applies to a governed field: masking decides the grants only.
+        ...(base.purposes ? { purposes: base.purposes } : {}),
+        governed: coordinate,
+        base,
+      });
     }
     // The analysis reads this view: governed fields get their own requirement, the rest is the supergraph's index.
     this.index = governed.size

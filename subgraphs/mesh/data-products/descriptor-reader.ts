@@ -25,6 +25,7 @@ import {
 } from './descriptor.js';
 import { YamlReader, type Json } from './yaml-reader.js';
 import { parseMask, type MaskSpec } from './masks.js';
+import { PURPOSE } from './purposes.js';
 
 /**
  * Reads `data-products.yaml` into the descriptor format (descriptor.ts), strictly: the first
@@ -44,7 +45,7 @@ const DATE = /^\d{4}-\d{2}-\d{2}$/;
 
 /** Keys of the standards that are accepted (and kept out of our way) without being interpreted. */
 const PASSTHROUGH = ['tenant', 'authoritativeDefinitions', 'customProperties', 'productCreatedTs', 'contractCreatedTs', 'managementPorts'];
-const PRODUCT_KEYS = ['apiVersion', 'kind', 'id', 'name', 'version', 'status', 'domain', 'tags', 'description', 'team', 'support', 'slaProperties', 'inputPorts', 'outputPorts', ...PASSTHROUGH];
+const PRODUCT_KEYS = ['apiVersion', 'kind', 'id', 'name', 'version', 'status', 'domain', 'tags', 'description', 'purposes', 'team', 'support', 'slaProperties', 'inputPorts', 'outputPorts', ...PASSTHROUGH];
 const OBJECT_KEYS = ['name', 'physicalName', 'physicalType', 'logicalType', 'businessName', 'description', 'classification', 'pii', 'properties', 'quality', 'dataGranularityDescription', 'tags', 'authoritativeDefinitions', 'customProperties'];
 const PROPERTY_KEYS = ['name', 'physicalName', 'physicalType', 'logicalType', 'businessName', 'description', 'classification', 'pii', 'primaryKey', 'primaryKeyPosition', 'required', 'unique', 'sunset', 'mask', 'quality', 'examples', 'criticalDataElement', 'tags', 'authoritativeDefinitions', 'customProperties'];
 const QUALITY_KEYS = ['id', 'name', 'type', 'metric', 'query', 'arguments', 'unit', 'severity', 'dimension', 'description', 'businessImpact', ...COMPARATORS];
@@ -102,6 +103,7 @@ class DescriptorReader extends YamlReader {
       status: this.oneOf(value.status, ['status'], STATUSES),
       domain: this.string(value.domain, ['domain'], { required: true })!,
       tags: this.list(value.tags, ['tags']).map((t, i) => this.string(t, ['tags', i], { required: true })!),
+      purposes: this.purposes(value.purposes),
       description: {
         purpose: this.string(description.purpose, ['description', 'purpose']),
         usage: this.string(description.usage, ['description', 'usage']),
@@ -249,6 +251,15 @@ class DescriptorReader extends YamlReader {
     };
     property.quality = this.list(value.quality, [...path, 'quality']).map((q, i) => this.quality(q, [...path, 'quality', i], object, property));
     return property;
+  }
+
+  /** `purposes: [operations, marketing]`: distinct purposes, lowercase words joined by `-`. */
+  private purposes(raw: unknown): string[] {
+    const purposes = this.list(raw, ['purposes']).map((p, i) => this.string(p, ['purposes', i], { required: true, pattern: PURPOSE, hint: 'a purpose is lowercase words joined by "-", e.g. marketing' })!);
+    purposes.forEach((p, i) => {
+      if (purposes.indexOf(p) !== i) this.fail(['purposes', i], `duplicate purpose "${p}"`);
+    });
+    return purposes;
   }
 
   /** `mask: email`, or `mask: { kind: round, step: 100 }` (masks.ts). */

@@ -154,6 +154,11 @@ export interface DataProduct {
   domain: string;
   tags: string[];
   description: { purpose: string | null; usage: string | null; limitations: string | null };
+  /**
+   * The purposes the product may be used for (our extension: ODCS and ODPS describe usage in prose
+   * only). A request declaring another purpose is refused its fields; empty = any purpose.
+   */
+  purposes: string[];
   team: { name: string | null; description: string | null; members: TeamMember[] } | null;
   support: SupportChannel[];
   slaProperties: SlaProperty[];

@@ -1,5 +1,6 @@
 import { Kind, parse, type DefinitionNode, type DocumentNode } from 'graphql';
 import { classificationDirectiveName } from './classification.js';
+import { PURPOSES_DEFINITION_SDL, purposesDirectiveName } from './purposes.js';
 
 /**
  * The definitions of the mesh's governance spec (GOVERNANCE_SPEC_URL), owned here, once. A subgraph
@@ -27,6 +28,8 @@ enum ClassificationLevel {
 `;
 
 const DEFINITIONS = parse(GOVERNANCE_DEFINITIONS_SDL, { noLocation: true }).definitions;
+/** `@purposes` (purposes.ts) is added only to a schema that imports it. */
+const PURPOSES_DEFINITION = parse(PURPOSES_DEFINITION_SDL, { noLocation: true }).definitions[0]!;
 
 /**
  * The document with the governance spec's definitions it lacks: only when it links the spec, and
@@ -49,6 +52,10 @@ export function withGovernanceDefinitions(document: DocumentNode): DocumentNode 
     } else if ('name' in def && def.name && !definedTypes.has(def.name.value)) {
       missing.push(def);
     }
+  }
+  const purposes = purposesDirectiveName(document, true);
+  if (purposes !== null && !definedDirectives.has(purposes) && PURPOSES_DEFINITION.kind === Kind.DIRECTIVE_DEFINITION) {
+    missing.push({ ...PURPOSES_DEFINITION, name: { ...PURPOSES_DEFINITION.name, value: purposes } });
   }
   if (missing.length === 0) return document;
   const definitions = [...document.definitions];

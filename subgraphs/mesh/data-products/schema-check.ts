@@ -2,6 +2,7 @@ import { Kind, type DocumentNode, type FieldDefinitionNode, type TypeNode } from
 import { declaredFields, describeClassification } from './classification.js';
 import { outputFields } from './accessors.js';
 import type { DataProduct } from './descriptor.js';
+import { checkPurposes } from './purposes.js';
 import { MASK_KINDS, maskFitsType, TEXT_MASKS, type MaskSpec } from './masks.js';
 
 /** A place where a descriptor and its subgraph's schema disagree. */
@@ -115,6 +116,7 @@ export function checkDescriptorsAgainstSchema(subgraph: string, products: DataPr
       claimed.set(coordinate, { product: product.id, label });
     }
   }
+  out.push(...checkPurposes(products, schema));
   return out;
 }
 

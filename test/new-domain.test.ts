@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
+import { domainNames } from '../subgraphs/kit/scaffold/templates.js';
 import { DOMAINS } from '../subgraphs/registry.js';
 import { CLI_TIMEOUT_MS, freePort, freePortRange, PROCESS_TEST_TIMEOUT_MS, ROOT, runCli, startCli, type RunningCli } from './helpers/cli.js';
 import { postGraphQL } from './helpers/mesh.js';
@@ -13,6 +14,10 @@ import { postGraphQL } from './helpers/mesh.js';
  * generated domain type-checks, composes with the five others with every governance rule passing,
  * starts with `npm start`, answers through the gateway and is in the catalog.
  */
+/** A name no domain has yet (so this test keeps working once a real "widgets" domain exists). */
+const NAME = ['widgets', 'gadgets', 'sprockets'].find((n) => !existsSync(join(ROOT, 'subgraphs', n)))!;
+const n = domainNames(NAME);
+const DIR = `subgraphs/${NAME}`;
 let copy: string;
 let scaffold: Awaited<ReturnType<typeof runCli>>;
 let mesh: RunningCli | undefined;
@@ -28,7 +33,7 @@ beforeAll(async () => {
   copy = mkdtempSync(join(tmpdir(), 'new-domain-test-'));
   for (const path of ['gateway', 'subgraphs', 'supergraph.yaml', 'package.json', 'tsconfig.json']) cpSync(join(ROOT, path), join(copy, path), { recursive: true });
   symlinkSync(join(ROOT, 'node_modules'), join(copy, 'node_modules'), 'dir');
-  scaffold = await runCli('subgraphs/new-domain.ts', ['widgets', '--root', copy]);
+  scaffold = await runCli('subgraphs/new-domain.ts', [NAME, '--root', copy]);
 }, PROCESS_TEST_TIMEOUT_MS);
 
 afterAll(async () => {
@@ -36,49 +41,49 @@ afterAll(async () => {
   if (copy) rmSync(copy, { recursive: true, force: true });
 }, PROCESS_TEST_TIMEOUT_MS);
 
-describe('npm run new-domain: a working domain from one command', { timeout: PROCESS_TEST_TIMEOUT_MS }, () => {
+describe(`npm run new-domain -- ${NAME}: a working domain from one command`, { timeout: PROCESS_TEST_TIMEOUT_MS }, () => {
   it('writes the five files of a domain and registers it in supergraph.yaml with the next free port', () => {
     expect(scaffold.code, scaffold.stderr).toBe(0);
     for (const file of ['schema.graphql', 'repository.ts', 'seed.ts', 'index.ts', 'data-products.yaml']) {
-      expect(existsSync(join(copy, 'subgraphs/widgets', file)), file).toBe(true);
-      expect(scaffold.stdout).toContain(`created   subgraphs/widgets/${file}`);
+      expect(existsSync(join(copy, DIR, file)), file).toBe(true);
+      expect(scaffold.stdout).toContain(`created   ${DIR}/${file}`);
     }
-    const entry = (parseYaml(readFileSync(join(copy, 'supergraph.yaml'), 'utf8')) as { subgraphs: Record<string, { routing_url: string; schema: { file: string } }> }).subgraphs.widgets!;
-    expect(entry.schema.file).toBe('./subgraphs/widgets/schema.graphql');
+    const entry = (parseYaml(readFileSync(join(copy, 'supergraph.yaml'), 'utf8')) as { subgraphs: Record<string, { routing_url: string; schema: { file: string } }> }).subgraphs[NAME]!;
+    expect(entry.schema.file).toBe(`./${DIR}/schema.graphql`);
     const port = Number(new URL(entry.routing_url).port);
     expect(port).toBeGreaterThan(Math.max(...existingPorts()));
-    expect(scaffold.stdout).toContain(`registered widgets in supergraph.yaml on port ${port}`);
+    expect(scaffold.stdout).toContain(`registered ${NAME} in supergraph.yaml on port ${port}`);
     // The real repository is untouched.
-    expect(existsSync(join(ROOT, 'subgraphs/widgets'))).toBe(false);
-    expect(readFileSync(join(ROOT, 'supergraph.yaml'), 'utf8')).not.toContain('widgets');
+    expect(existsSync(join(ROOT, DIR))).toBe(false);
+    expect(readFileSync(join(ROOT, 'supergraph.yaml'), 'utf8')).not.toContain(`${NAME}:`);
   });
 
   it('keeps the supergraph.yaml as it was around the new entry, comments included', () => {
     const before = readFileSync(join(ROOT, 'supergraph.yaml'), 'utf8');
     const after = readFileSync(join(copy, 'supergraph.yaml'), 'utf8');
     expect(after.startsWith(before.trimEnd())).toBe(true);
-    expect(after.slice(before.trimEnd().length)).toMatch(/^\n {2}widgets:\n {4}routing_url: http:\/\/localhost:\d+\/graphql\n {4}schema:\n {6}file: \.\/subgraphs\/widgets\/schema\.graphql\n$/);
+    expect(after.slice(before.trimEnd().length)).toMatch(new RegExp(`^\\n {2}${NAME}:\\n {4}routing_url: http://localhost:\\d+/graphql\\n {4}schema:\\n {6}file: \\./subgraphs/${NAME}/schema\\.graphql\\n$`));
   });
 
   it('writes a schema with an entity key, classified fields and @listSize, and no copy of the mesh directive definitions', () => {
-    const sdl = readFileSync(join(copy, 'subgraphs/widgets/schema.graphql'), 'utf8');
+    const sdl = readFileSync(join(copy, DIR, 'schema.graphql'), 'utf8');
     expect(sdl).toContain('https://specs.apollo.dev/federation/v2.9');
-    expect(sdl).toContain('type Widget @key(fields: "id")');
-    expect(sdl).toMatch(/widgets\(first: Int = 20, after: ID\): \[Widget!\]! @classification\(level: PUBLIC\)\n\s+@listSize\(slicingArguments: \["first"\]/);
+    expect(sdl).toContain(`type ${n.entity} @key(fields: "id")`);
+    expect(sdl).toMatch(new RegExp(`${n.many}\\(first: Int = 20, after: ID\\): \\[${n.entity}!\\]! @classification\\(level: PUBLIC\\)\\n\\s+@listSize\\(slicingArguments: \\["first"\\]`));
     expect(sdl).not.toMatch(/^directive @classification/m);
     expect(sdl).not.toMatch(/^enum ClassificationLevel/m);
-    const index = readFileSync(join(copy, 'subgraphs/widgets/index.ts'), 'utf8');
-    expect(index).toContain('DomainContext<WidgetsRepository, ReturnType<typeof loaders>>');
+    const index = readFileSync(join(copy, DIR, 'index.ts'), 'utf8');
+    expect(index).toContain(`DomainContext<${n.title}Repository, ReturnType<typeof loaders>>`);
     expect(index).toContain('loaderByKey(');
     expect(index).not.toMatch(/defaultPort|schemaPath/);
   });
 
   it('is idempotent: a second run keeps every file and the registration', async () => {
     const yaml = readFileSync(join(copy, 'supergraph.yaml'), 'utf8');
-    const again = await runCli('subgraphs/new-domain.ts', ['widgets', '--root', copy]);
+    const again = await runCli('subgraphs/new-domain.ts', [NAME, '--root', copy]);
     expect(again.code, again.stderr).toBe(0);
-    expect(again.stdout.match(/kept {6}subgraphs\/widgets\//g)).toHaveLength(5);
-    expect(again.stdout).toContain('supergraph.yaml already lists widgets');
+    expect(again.stdout.match(new RegExp(`kept {6}${DIR}/`, 'g'))).toHaveLength(5);
+    expect(again.stdout).toContain(`supergraph.yaml already lists ${NAME}`);
     expect(readFileSync(join(copy, 'supergraph.yaml'), 'utf8')).toBe(yaml);
   });
 
@@ -89,8 +94,8 @@ describe('npm run new-domain: a working domain from one command', { timeout: PRO
   });
 
   it('type-checks', async () => {
-    writeFileSync(join(copy, 'tsconfig.widgets.json'), JSON.stringify({ extends: './tsconfig.json', include: ['subgraphs/widgets', 'subgraphs/registry.ts'] }));
-    const tsc = await runCli(join(ROOT, 'node_modules/typescript/bin/tsc'), ['--noEmit', '-p', join(copy, 'tsconfig.widgets.json')]);
+    writeFileSync(join(copy, 'tsconfig.scaffold.json'), JSON.stringify({ extends: './tsconfig.json', include: [DIR, 'subgraphs/registry.ts'] }));
+    const tsc = await runCli(join(ROOT, 'node_modules/typescript/bin/tsc'), ['--noEmit', '-p', join(copy, 'tsconfig.scaffold.json')]);
     expect(tsc.stdout + tsc.stderr).toBe('');
     expect(tsc.code).toBe(0);
   });
@@ -99,9 +104,9 @@ describe('npm run new-domain: a working domain from one command', { timeout: PRO
     const composed = await runCli('gateway/cli/compose.ts', ['--config', join(copy, 'supergraph.yaml'), '--output', join(copy, 'supergraph.graphql')]);
     expect(composed.code, composed.stderr).toBe(0);
     expect(composed.stdout).toMatch(/governance: \d+ rules checked, 0 failure\(s\), 0 warning\(s\)/);
-    expect(composed.stdout).toContain(`composed ${DOMAINS.length + 1} subgraphs (${[...DOMAINS.map((d) => d.name), 'widgets'].join(', ')})`);
+    expect(composed.stdout).toContain(`composed ${DOMAINS.length + 1} subgraphs (${[...DOMAINS.map((d) => d.name), NAME].join(', ')})`);
     const supergraph = readFileSync(join(copy, 'supergraph.graphql'), 'utf8');
-    expect(supergraph).toMatch(/type Widget\s+@join__type\(graph: WIDGETS, key: "id"\)/);
+    expect(supergraph).toMatch(new RegExp(`type ${n.entity}\\s+@join__type\\(graph: ${NAME.toUpperCase()}, key: "id"\\)`));
   });
 
   it('starts with npm start, answers a query through the gateway and is in the data product catalog', async () => {
@@ -117,25 +122,26 @@ describe('npm run new-domain: a working domain from one command', { timeout: PRO
       '--scale', '0.02',
     ]);
     await mesh.waitForOutput(/Press Ctrl-C to stop\./, 2 * CLI_TIMEOUT_MS);
-    expect(mesh.stdout).toContain(`widgets    http://127.0.0.1:${base + DOMAINS.length}/graphql  (${join(dataDir, 'widgets.db')})`);
+    expect(mesh.stdout).toContain(`${NAME.padEnd(10)} http://127.0.0.1:${base + DOMAINS.length}/graphql  (${join(dataDir, `${NAME}.db`)})`);
 
     const url = `http://127.0.0.1:${gatewayPort}/graphql`;
-    const answer = await postGraphQL(url, '{ widgets(first: 3) { id name status tags createdAt } widget(id: "2") { id name } }');
+    const answer = await postGraphQL(url, `{ ${n.many}(first: 3) { id name status tags createdAt } ${n.one}(id: "2") { id name } }`);
     expect(answer.body.errors).toBeUndefined();
-    expect(answer.body.data.widgets.map((w: { id: string }) => w.id)).toEqual(['1', '2', '3']);
-    expect(answer.body.data.widget).toEqual({ id: '2', name: answer.body.data.widgets[1].name });
-    expect(answer.body.data.widgets[0].status).toMatch(/^(ACTIVE|ARCHIVED)$/);
-    expect(answer.body.extensions?.dataProducts).toEqual([{ id: 'widgets-catalog', version: '0.1.0' }]);
+    const list = answer.body.data[n.many];
+    expect(list.map((w: { id: string }) => w.id)).toEqual(['1', '2', '3']);
+    expect(answer.body.data[n.one]).toEqual({ id: '2', name: list[1].name });
+    expect(list[0].status).toMatch(/^(ACTIVE|ARCHIVED)$/);
+    expect(answer.body.extensions?.dataProducts).toEqual([{ id: n.product, version: '1.0.0' }]);
 
-    const catalog = await postGraphQL(url, '{ dataProduct(id: "widgets-catalog") { id version status domain owner { team } fields { coordinate classification } quality { status } } }');
+    const catalog = await postGraphQL(url, `{ dataProduct(id: "${n.product}") { id version status domain owner { team } fields { coordinate classification } quality { status } } }`);
     expect(catalog.body.errors).toBeUndefined();
     const product = catalog.body.data.dataProduct;
-    expect(product).toMatchObject({ id: 'widgets-catalog', version: '0.1.0', status: 'DRAFT', domain: 'widgets', owner: { team: 'Widgets Team' } });
+    expect(product).toMatchObject({ id: n.product, version: '1.0.0', status: 'ACTIVE', domain: NAME, owner: { team: `${n.title} Team` } });
     expect(product.fields.map((f: { coordinate: string }) => f.coordinate)).toEqual(
-      expect.arrayContaining(['Query.widget', 'Query.widgets', 'Widget.id', 'Widget.name', 'Widget.status', 'Widget.createdAt', 'Widget.tags']),
+      expect.arrayContaining([`Query.${n.one}`, `Query.${n.many}`, ...['id', 'name', 'status', 'createdAt', 'tags'].map((f) => `${n.entity}.${f}`)]),
     );
     expect(product.quality.status).toBe('PASSED');
     const all = await postGraphQL(url, '{ dataProducts { id } }');
-    expect(all.body.data.dataProducts.map((p: { id: string }) => p.id)).toContain('widgets-catalog');
+    expect(all.body.data.dataProducts.map((p: { id: string }) => p.id)).toContain(n.product);
   });
 });

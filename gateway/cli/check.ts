@@ -49,15 +49,12 @@ product in the subgraph's data-products.yaml.`,
   });
   const subgraph = positionals[0]!;
   const windowMatch = /^(\d+)([dw])$/.exec(values.window!);
-  if (!windowMatch || Number(windowMatch[1]) < 1) throw new ConfigError('--window', null, `"${values.window}" is not a duration such as 30d or 4w`);
-  const windowDays = Number(windowMatch[1]) * (windowMatch[2] === 'w' ? 7 : 1);
+  if (!windowMatch || Number(windowMatch[1]) < 1) usageError(`--window "${values.window}" is not a duration such as 30d or 4w`);
+  const windowDays = Number(windowMatch![1]) * (windowMatch![2] === 'w' ? 7 : 1);
 
   const config = loadSupergraphConfig(values.config!);
   const entry = config.subgraphs.find((s) => s.name === subgraph);
-  if (!entry) {
-    console.error(`error: no subgraph "${subgraph}" in ${values.config} (known: ${config.subgraphs.map((s) => s.name).join(', ')})`);
-    process.exit(2);
-  }
+  if (!entry) return usageError(`no subgraph "${subgraph}" in ${values.config} (known: ${config.subgraphs.map((s) => s.name).join(', ')})`);
   const schemaFile = values.schema ? resolve(values.schema) : entry.schema.kind === 'file' ? entry.schema.path : null;
   if (!schemaFile) throw new ConfigError('--schema', null, `subgraph ${subgraph} is introspected (subgraph_url): give the proposed schema file`);
   if (!existsSync(schemaFile)) throw new ConfigError('--schema', null, `no such file: ${schemaFile}`);
@@ -118,6 +115,12 @@ product in the subgraph's data-products.yaml.`,
   console.log(values.json ? JSON.stringify(result, null, 2) : formatCheckReport(result));
   if (!result.passed) process.exitCode = 1;
 });
+
+/** A wrong argument: one line, exit code 2 (as for an unknown option). */
+function usageError(message: string): never {
+  console.error(`error: ${message}\nRun with --help for the options.`);
+  process.exit(2);
+}
 
 function readText(path: string, option: string): string {
   try {

@@ -213,8 +213,8 @@ apiVersion: v1.0.0
 kind: DataProduct
 id: ${n.product}
 name: ${n.title} catalog
-version: 0.1.0
-status: draft
+version: 1.0.0
+status: active
 domain: ${n.domain}
 tags: [${n.domain}]
 description:
@@ -247,8 +247,8 @@ outputPorts:
       - name: Query
         classification: public
         properties:
-          - { name: ${n.one}, description: One ${n.one} by id. }
           - { name: ${n.many}, description: "${upperFirst(n.many)} by id, paged with first and after." }
+          - { name: ${n.one}, description: One ${n.one} by id. }
       - name: ${n.entity}
         physicalName: ${n.table}
         physicalType: table

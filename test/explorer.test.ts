@@ -218,7 +218,7 @@ describe('the explorer in headless Chromium', { timeout: 120_000 }, () => {
       await docs.getByRole('link', { name: 'Query', exact: true }).first().click();
       await docs.getByText('customer(id: ID!): Customer').waitFor();
       const text = await docs.innerText();
-      expect(text).toContain('One customer by id, or null.');
+      expect(text).toContain('One customer by id; null when there is none or the caller may not see it (row-level rules).');
       // Fields of all five domains are on the one Query type.
       for (const field of ['customers(', 'product(', 'order(', 'segments:', 'invoice(']) expect(text).toContain(field);
       expectOnlyGatewayRequests(requests);

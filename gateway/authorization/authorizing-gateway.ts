@@ -7,7 +7,9 @@ import type {
   GatewayLoadResult,
   GatewaySchemaLoadOrUpdateCallback,
 } from '@apollo/server-gateway-interface';
+import { SpanStatusCode, trace, type Attributes } from '@opentelemetry/api';
 import { Kind, type OperationDefinitionNode } from 'graphql';
+import { errorType } from '../../subgraphs/mesh/request-spans.js';
 import type { PreparedOperation } from '../operation/operation-cache.js';
 import type { Authorizer, Caller, Decision } from './authorizer.js';
 import { applyNulls } from './response-nulls.js';
@@ -24,6 +26,8 @@ export interface AuthorizationContext {
   /** Reject mode refused the operation: answered with 403. */
   rejected?: boolean;
 }
+
+const tracer = trace.getTracer('data-mesh/gateway');
 
 /**
  * ApolloGateway with our authorization in front of its query planner. Filtering happens on the
@@ -49,12 +53,53 @@ export class AuthorizingGateway implements GatewayInterface {
     return this.inner.stop();
   }
 
-  private async execute(rc: GatewayGraphQLRequestContext, executor: GatewayExecutor) {
+  /**
+   * Tracing on: the operation's span (`query CustomerOverview`) around authorize + plan + execute,
+   * with `graphql.authorize` as its child; ApolloGateway's own spans (gateway.plan on a plan cache
+   * miss, gateway.execute, gateway.fetch per subgraph fetch) nest under it.
+   */
+  private execute(rc: GatewayGraphQLRequestContext, executor: GatewayExecutor) {
+    if (!trace.getActiveSpan()?.isRecording()) return this.authorizeAndExecute(rc, executor);
+    const type = rc.operation?.operation ?? 'query';
+    const name = rc.operationName ?? rc.request.operationName;
+    const attributes: Attributes = { 'graphql.operation.type': type };
+    if (name) attributes['graphql.operation.name'] = name;
+    return tracer.startActiveSpan(name ? `${type} ${name}` : type, { attributes }, async (span) => {
+      try {
+        return await this.authorizeAndExecute(rc, executor);
+      } catch (error) {
+        span.setStatus({ code: SpanStatusCode.ERROR }).setAttribute('error.type', errorType(error));
+        throw error;
+      } finally {
+        span.end();
+      }
+    });
+  }
+
+  /** The caller's decision, in a `graphql.authorize` span when tracing records. */
+  private decide(authorizer: Authorizer, operation: PreparedOperation, rc: GatewayGraphQLRequestContext, caller: Caller): Decision | null {
+    const request = { operationName: rc.request.operationName, variables: rc.request.variables };
+    if (!trace.getActiveSpan()?.isRecording()) return authorizer.decide(operation, request, caller);
+    const span = tracer.startSpan('graphql.authorize', { attributes: { 'mesh.authorization.mode': authorizer.mode } });
+    try {
+      const decision = authorizer.decide(operation, request, caller);
+      // How many fields or types the caller may not read (each one error); never which, nor who asked.
+      span.setAttribute('mesh.authorization.unauthorized', decision?.errors.length ?? 0);
+      return decision;
+    } catch (error) {
+      span.setStatus({ code: SpanStatusCode.ERROR }).setAttribute('error.type', errorType(error));
+      throw error;
+    } finally {
+      span.end();
+    }
+  }
+
+  private async authorizeAndExecute(rc: GatewayGraphQLRequestContext, executor: GatewayExecutor) {
     const context = rc.context as unknown as AuthorizationContext;
     // No prepared operation: Apollo could not resolve one, and the gateway's executor says why.
     if (!context.operation) return executor(rc);
     const authorizer = this.authorizerOf(context);
-    const decision = authorizer.decide(context.operation, { operationName: rc.request.operationName, variables: rc.request.variables }, context.caller);
+    const decision = this.decide(authorizer, context.operation, rc, context.caller);
     context.authorization = decision;
     if (!decision) return executor(rc);
     const { outcome, errors } = decision;

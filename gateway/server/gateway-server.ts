@@ -12,6 +12,7 @@ import { HttpError, parseJsonBody, readBody, runGraphQL, searchOf, sendJson, wri
 import { listen } from '../../subgraphs/mesh/http-server.js';
 import { IdentitySigner } from '../../subgraphs/mesh/identity.js';
 import { createLogger } from '../../subgraphs/mesh/logger.js';
+import { graphqlSpansPlugin, serveTraced } from '../../subgraphs/mesh/request-spans.js';
 import { mintToken } from '../authentication/mint-token.js';
 import { JwtAuthenticator } from '../authentication/jwt-authenticator.js';
 import { RequestIdentities } from '../authentication/request-identity.js';
@@ -70,6 +71,9 @@ export interface RunningGateway {
 }
 
 const log = createLogger('gateway');
+
+/** The gateway's OpenTelemetry service.name unless OTEL_SERVICE_NAME says otherwise. */
+export const GATEWAY_SERVICE_NAME = 'data-mesh-gateway';
 
 /**
  * The gateway's HTTP edge: GraphQL at /graphql (POST, and GET for queries), the explorer for a
@@ -152,6 +156,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
           rc.contextValue.served = servedBySchema.get(rc.schema) ?? current;
         },
       },
+      // Tracing: graphql.parse and graphql.validate spans, the operation's name and type on the request's span.
+      graphqlSpansPlugin<GatewayContext>(),
       preparedOperationPlugin<GatewayContext>((context) => context.served ?? current),
       ...(settings.supergraph.suggestions ? [] : [hideSuggestionsPlugin()]),
       // extensions.dataProducts: the products (id, version) each response used, and deprecation warnings.
@@ -198,6 +204,12 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     }
     if (prometheus.enabled && path === prometheus.path) return serveMetrics(req, res);
     if (path !== '/graphql' && path !== '/') throw new HttpError(404, 'NOT_FOUND', `No route for ${path}; GraphQL is served at /graphql`);
+    // The request's SERVER span (tracing on): a child of the client's traceparent, if it sent one.
+    return serveTraced(req, res, path === '/' ? '/' : '/graphql', () => handleGraphQL(req, res, path));
+  };
+
+  /** CORS, the explorer page, then the GraphQL request itself. */
+  const handleGraphQL = async (req: IncomingMessage, res: ServerResponse, path: string) => {
     if (cors.handle(req, res)) return;
     if (req.method === 'GET' && wantsHtml(req)) {
       const { body, encoding } = explorer.body(req.headers['accept-encoding']);

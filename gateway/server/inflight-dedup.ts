@@ -1,3 +1,4 @@
+import { trace } from '@opentelemetry/api';
 import type { IncomingMessage } from 'node:http';
 import type { GraphQLHttpResult } from '../../subgraphs/mesh/http.js';
 import { SharedWork, untilAborted } from './cancellation.js';
@@ -35,6 +36,8 @@ export class InflightDedup {
     const key = `${req.method}\n${h.authorization ?? ''}\n${h['x-data-purpose'] ?? ''}\n${h.accept ?? ''}\n${h['x-cost-extensions'] ?? ''}\n${operation}`;
     const pending = this.inflight.get(key);
     if (pending) {
+      // Tracing: this request's trace has no execution of its own (another request's runs for both).
+      trace.getActiveSpan()?.setAttribute('mesh.execution.shared', true);
       // A streamed answer has a single reader: the others run their own.
       return pending.join(signal).then((result) => (typeof result.body === 'string' ? result : alone()));
     }

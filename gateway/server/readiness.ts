@@ -1,5 +1,6 @@
 import type { Logger } from '../../subgraphs/mesh/logger.js';
 import { IDENTITY_HEADER } from '../../subgraphs/mesh/identity.js';
+import { sampledOut } from '../../subgraphs/mesh/request-spans.js';
 import type { SupergraphSubgraph } from '../supergraph/supergraph.js';
 
 export interface SubgraphStatus {
@@ -73,7 +74,8 @@ export class Readiness {
         try {
           const response = await fetch(s.url, {
             method: 'POST',
-            headers: { 'content-type': 'application/json', [IDENTITY_HEADER]: header },
+            // Not a trace of its own in the subgraph (when tracing is on): probes are not requests.
+            headers: sampledOut({ 'content-type': 'application/json', [IDENTITY_HEADER]: header }),
             body: '{"query":"query __ApolloServiceHealthCheck__ { __typename }"}',
             // A probe may take up to 5 s on a busy machine before it counts as unreachable.
             signal: AbortSignal.timeout(5_000),

@@ -1,8 +1,10 @@
 import type { GraphQLDataSource, GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import type { GatewayGraphQLResponse } from '@apollo/server-gateway-interface';
+import { context, isSpanContextValid, propagation, SpanKind, SpanStatusCode, trace, type Attributes, type Context } from '@opentelemetry/api';
 import { GraphQLError } from 'graphql';
 import { Agent, request } from 'undici';
 import { IDENTITY_HEADER } from '../../subgraphs/mesh/identity.js';
+import { errorType } from '../../subgraphs/mesh/request-spans.js';
 import { SharedWork } from './cancellation.js';
 import type { GatewayContext } from './gateway-context.js';
 
@@ -85,8 +87,60 @@ export class SubgraphDataSource implements GraphQLDataSource<Record<string, any>
     return this.interpret(answer);
   }
 
+  /**
+   * One HTTP request, in a CLIENT span when tracing records (see `tracedSend`); otherwise it still
+   * carries the trace context when there is one (a request sampled out stays sampled out downstream).
+   */
+  private send(body: string, identity: string, signal: AbortSignal): Promise<SubgraphAnswer> {
+    const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json', [IDENTITY_HEADER]: identity };
+    const active = context.active();
+    const parent = trace.getSpan(active);
+    if (!parent || !isSpanContextValid(parent.spanContext())) return this.request(body, headers, signal);
+    if (!parent.isRecording()) {
+      propagation.inject(active, headers);
+      return this.request(body, headers, signal);
+    }
+    return this.tracedSend(body, headers, signal, active);
+  }
+
+  /** The subgraph fetch's CLIENT span (`POST /graphql`, subgraph.name, url.full, status); its context goes along as `traceparent`. */
+  private async tracedSend(body: string, headers: Record<string, string>, signal: AbortSignal, active: Context): Promise<SubgraphAnswer> {
+    const { name, attributes } = (this.spanTemplate ??= this.makeSpanTemplate());
+    const span = tracer.startSpan(name, { kind: SpanKind.CLIENT, attributes }, active);
+    propagation.inject(trace.setSpan(active, span), headers);
+    try {
+      const answer = await this.request(body, headers, signal);
+      span.setAttribute('http.response.status_code', answer.status);
+      if (answer.status >= 400) span.setStatus({ code: SpanStatusCode.ERROR }).setAttribute('error.type', String(answer.status));
+      return answer;
+    } catch (error) {
+      // GATEWAY_TIMEOUT, SUBGRAPH_UNAVAILABLE, or why the callers left (CLIENT_CLOSED_REQUEST…).
+      span.setStatus({ code: SpanStatusCode.ERROR }).setAttribute('error.type', errorType(error));
+      throw error;
+    } finally {
+      span.end();
+    }
+  }
+
+  /** The fetch span's name and fixed attributes, made once (tracing on only). */
+  private spanTemplate: { name: string; attributes: Attributes } | undefined;
+  private makeSpanTemplate(): { name: string; attributes: Attributes } {
+    const url = new URL(this.url);
+    return {
+      name: `POST ${url.pathname}`,
+      attributes: {
+        'subgraph.name': this.subgraphName,
+        'http.request.method': 'POST',
+        // Without credentials or a query string, should the routing URL carry any.
+        'url.full': `${url.origin}${url.pathname}`,
+        'server.address': url.hostname,
+        'server.port': Number(url.port || (url.protocol === 'https:' ? 443 : 80)),
+      },
+    };
+  }
+
   /** One HTTP request, aborted by its deadline or by `signal` (every caller has gone). */
-  private async send(body: string, identity: string, signal: AbortSignal): Promise<SubgraphAnswer> {
+  private async request(body: string, headers: Record<string, string>, signal: AbortSignal): Promise<SubgraphAnswer> {
     const controller = new AbortController();
     const timer = this.timeoutMs > 0 ? setTimeout(() => controller.abort(TIMED_OUT), this.timeoutMs) : undefined;
     const abandoned = () => controller.abort(signal.reason);
@@ -94,7 +148,7 @@ export class SubgraphDataSource implements GraphQLDataSource<Record<string, any>
     try {
       const response = await request(this.url, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', accept: 'application/json', [IDENTITY_HEADER]: identity },
+        headers,
         body,
         dispatcher: this.agent,
         signal: controller.signal,
@@ -147,6 +201,8 @@ export class SubgraphDataSource implements GraphQLDataSource<Record<string, any>
     });
   }
 }
+
+const tracer = trace.getTracer('data-mesh/gateway');
 
 /** The reason a fetch's own deadline gives (a caller's reasons are its own). */
 const TIMED_OUT = Symbol('subgraph timeout');

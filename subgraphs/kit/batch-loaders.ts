@@ -1,4 +1,6 @@
+import { SpanStatusCode, trace } from '@opentelemetry/api';
 import DataLoader from 'dataloader';
+import { errorType } from '../mesh/request-spans.js';
 import type { RequestBudget } from './request-budget.js';
 
 /**
@@ -46,14 +48,31 @@ class OnceLoader<K, V> extends DataLoader<K, V> {
   }
 }
 
-/** The batch function, checking first that its request is still wanted. */
+/**
+ * The batch function, checking first that its request is still wanted; in a `dataloader.batch`
+ * span (with the number of keys) when tracing records, so its SQL statements are the span's children.
+ */
 function checked<K, V>(budget: RequestBudget | null, fetch: (keys: readonly K[]) => Promise<readonly V[]> | readonly V[]) {
   return (keys: readonly K[]) => {
     budget?.check();
     budget?.onBatch?.(keys.length);
-    return fetch(keys);
+    if (!trace.getActiveSpan()?.isRecording()) return fetch(keys);
+    return tracer.startActiveSpan('dataloader.batch', { attributes: { 'dataloader.batch.size': keys.length } }, async (span) => {
+      try {
+        const rows = await fetch(keys);
+        span.setAttribute('dataloader.batch.rows', rows.length);
+        return rows;
+      } catch (error) {
+        span.setStatus({ code: SpanStatusCode.ERROR }).setAttribute('error.type', errorType(error));
+        throw error;
+      } finally {
+        span.end();
+      }
+    });
   };
 }
+
+const tracer = trace.getTracer('data-mesh/kit');
 
 /** One row per key (entity lookups, reference resolvers). Missing keys resolve to null. */
 export function loaderByKey<K, V>(

@@ -1,7 +1,11 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { SpanKind, SpanStatusCode, trace, type Attributes, type Span } from '@opentelemetry/api';
+import { errorType } from '../mesh/request-spans.js';
 import type { RequestBudget } from './request-budget.js';
+
+const tracer = trace.getTracer('data-mesh/kit');
 
 /**
  * The one door a domain's data access goes through.
@@ -20,7 +24,7 @@ export class SqlDatabase {
   /** The request this view works for; null on the database itself (seeding, migrations, quality). */
   readonly budget: RequestBudget | null = null;
   private readonly counters = { statements: 0 };
-  private readonly statements = new Map<string, { stmt: Database.Statement; numbered: boolean }>();
+  private readonly statements = new Map<string, { stmt: Database.Statement; numbered: boolean; span?: StatementSpan }>();
 
   constructor(readonly path: string) {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
@@ -64,25 +68,60 @@ export class SqlDatabase {
     this.budget?.beforeStatement();
     this.counters.statements++;
     const [stmt, args] = this.bind(sql, params);
-    const rows = stmt.all(...args) as T[];
-    this.budget?.afterStatement(rows.length);
-    return rows;
+    const span = this.statementSpan(sql);
+    try {
+      const rows = stmt.all(...args) as T[];
+      span?.setAttribute('db.response.returned_rows', rows.length);
+      this.budget?.afterStatement(rows.length);
+      return rows;
+    } catch (error) {
+      throw failed(span, error);
+    } finally {
+      span?.end();
+    }
   }
 
   get<T>(sql: string, ...params: unknown[]): T | undefined {
     this.budget?.beforeStatement();
     this.counters.statements++;
     const [stmt, args] = this.bind(sql, params);
-    const row = stmt.get(...args) as T | undefined;
-    this.budget?.afterStatement(row === undefined ? 0 : 1);
-    return row;
+    const span = this.statementSpan(sql);
+    try {
+      const row = stmt.get(...args) as T | undefined;
+      span?.setAttribute('db.response.returned_rows', row === undefined ? 0 : 1);
+      this.budget?.afterStatement(row === undefined ? 0 : 1);
+      return row;
+    } catch (error) {
+      throw failed(span, error);
+    } finally {
+      span?.end();
+    }
   }
 
   run(sql: string, ...params: unknown[]): Database.RunResult {
     this.budget?.beforeStatement();
     this.counters.statements++;
     const [stmt, args] = this.bind(sql, params);
-    return stmt.run(...args);
+    const span = this.statementSpan(sql);
+    try {
+      return stmt.run(...args);
+    } catch (error) {
+      throw failed(span, error);
+    } finally {
+      span?.end();
+    }
+  }
+
+  /**
+   * A statement's CLIENT span (`SELECT orders`, db.system.name sqlite, db.query.text: the SQL with
+   * its `?` placeholders, never the values), only below a recording span: a request's resolvers
+   * are traced; seeding, migrations and quality runs are not.
+   */
+  private statementSpan(sql: string): Span | undefined {
+    if (!trace.getActiveSpan()?.isRecording()) return undefined;
+    const entry = this.statements.get(sql)!;
+    const { name, attributes } = (entry.span ??= describeStatement(sql));
+    return tracer.startSpan(name, { kind: SpanKind.CLIENT, attributes });
   }
 
   /** Runs DDL or several statements at once (migrations). */
@@ -106,3 +145,23 @@ export class SqlDatabase {
  * cached statement: `WHERE id IN (SELECT value FROM json_each(?))`.
  */
 export const inList = (keys: readonly (string | number)[]): string => JSON.stringify(keys);
+
+interface StatementSpan {
+  name: string;
+  attributes: Attributes;
+}
+
+/** A statement's span name and attributes (OpenTelemetry's database conventions), made once per statement. */
+function describeStatement(sql: string): StatementSpan {
+  const operation = /^\s*(\w+)/.exec(sql)?.[1]?.toUpperCase() ?? 'SQL';
+  const table = /\b(?:FROM|INTO|UPDATE)\s+["`[]?(\w+)/i.exec(sql)?.[1];
+  const attributes: Attributes = { 'db.system.name': 'sqlite', 'db.operation.name': operation, 'db.query.text': sql };
+  if (table) attributes['db.collection.name'] = table;
+  return { name: table ? `${operation} ${table}` : operation, attributes };
+}
+
+/** Marks the statement's span failed; returns the error to rethrow. */
+function failed(span: Span | undefined, error: unknown): unknown {
+  span?.setStatus({ code: SpanStatusCode.ERROR }).setAttribute('error.type', errorType(error));
+  return error;
+}

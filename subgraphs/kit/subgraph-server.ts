@@ -15,6 +15,7 @@ import { DEFAULT_REQUEST_LIMITS, guardResolvers, RequestBudget, type RequestLimi
 import type { Domain, SeedOptions, SubgraphContext } from './domain.js';
 import { IdentityError, IdentityVerifier, IDENTITY_HEADER, signingKeyFromEnv, type ForwardedIdentity } from '../mesh/identity.js';
 import { createLogger } from '../mesh/logger.js';
+import { graphqlSpansPlugin, serveTraced } from '../mesh/request-spans.js';
 import type { SqlDatabase } from './sql-database.js';
 import { startDataProducts, type DataProductsOptions, type DataProductsService } from './data-products/service.js';
 import { DATA_PRODUCTS_PATH } from '../mesh/data-products/protocol.js';
@@ -74,7 +75,8 @@ export async function startSubgraph(domain: Domain, options: SubgraphOptions): P
   const apollo = new ApolloServer<SubgraphContext<unknown, unknown>>({
     // Masks (from the descriptor) apply to the fields the gateway says this caller sees masked.
     schema: guardResolvers(withMasking(buildSubgraphSchema([{ typeDefs, resolvers: domain.resolvers }]), dataProducts.products, typeDefs)),
-    plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginInlineTraceDisabled()],
+    // graphqlSpansPlugin: graphql.parse / graphql.validate spans and the operation on the request's span (tracing on).
+    plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginInlineTraceDisabled(), graphqlSpansPlugin()],
     // The gateway is the public edge; stack traces stay inside.
     includeStacktraceInErrorResponses: false,
     // Our CLIs own SIGINT/SIGTERM (close the HTTP server, stop children, exit 0); Apollo's own
@@ -104,13 +106,24 @@ export async function startSubgraph(domain: Domain, options: SubgraphOptions): P
       return;
     }
     if (path !== '/graphql' && path !== '/' && path !== DATA_PRODUCTS_PATH) throw new HttpError(404, 'NOT_FOUND', `No route for ${path}`);
-    // No signed identity, no data: the gateway is the only way in.
-    const identity: ForwardedIdentity = await verifier.verify(req.headers[IDENTITY_HEADER]).catch((error: unknown) => {
+    // The gateway's catalog reads descriptors and the latest quality results here.
+    if (path === DATA_PRODUCTS_PATH) {
+      await verified(req);
+      return sendJson(res, 200, dataProducts.document());
+    }
+    // The request's SERVER span (tracing on), a child of the gateway's fetch span through `traceparent`.
+    return serveTraced(req, res, path, () => handleGraphQL(req, res));
+  };
+
+  /** No signed identity, no data: the gateway is the only way in. */
+  const verified = (req: IncomingMessage): Promise<ForwardedIdentity> =>
+    verifier.verify(req.headers[IDENTITY_HEADER]).catch((error: unknown) => {
       if (error instanceof IdentityError) throw new HttpError(401, error.code, error.message);
       throw error;
     });
-    // The gateway's catalog reads descriptors and the latest quality results here.
-    if (path === DATA_PRODUCTS_PATH) return sendJson(res, 200, dataProducts.document());
+
+  const handleGraphQL = async (req: IncomingMessage, res: ServerResponse) => {
+    const identity = await verified(req);
     requests++;
     const bodyText = req.method === 'POST' ? await readBody(req) : undefined;
     if (options.onRequest && bodyText) {

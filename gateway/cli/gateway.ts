@@ -8,7 +8,8 @@
  */
 import { parseCli } from '../../subgraphs/mesh/cli-args.js';
 import { parseNumber } from '../../subgraphs/mesh/numbers.js';
-import { startGateway } from '../server/gateway-server.js';
+import { startTracing } from '../../subgraphs/mesh/tracing.js';
+import { GATEWAY_SERVICE_NAME, startGateway } from '../server/gateway-server.js';
 import { parseDuration } from '../config/gateway-settings.js';
 import { Supergraph } from '../supergraph/supergraph.js';
 import { loadSupergraph } from '../supergraph/supergraph-source.js';
@@ -33,6 +34,8 @@ GATEWAY_CONFIG, MESH_USAGE_DB); see the README's Configuration.`,
   const url = values['supergraph-url'];
   const supergraph = url ? { supergraph: Supergraph.fromSdl(await fetchSdl(url)), origin: url } : await loadSupergraph(values.supergraph!);
   const hotReload = process.env.HOT_RELOAD !== 'false';
+  // OpenTelemetry, when OTEL_EXPORTER_OTLP_ENDPOINT (or …_TRACES_ENDPOINT) says where to send spans.
+  const tracing = await startTracing({ serviceName: GATEWAY_SERVICE_NAME });
   const gateway = await startGateway({
     supergraph: supergraph.supergraph,
     port: parseNumber(values.port!, 'GATEWAY_PORT / --port', { integer: true }),
@@ -42,6 +45,8 @@ GATEWAY_CONFIG, MESH_USAGE_DB); see the README's Configuration.`,
   process.on('SIGHUP', () => void gateway.reload('SIGHUP'));
   const stop = async () => {
     await gateway.close();
+    // The spans still queued are exported before the process ends.
+    await tracing?.shutdown().catch(() => {});
     process.exit(0);
   };
   process.once('SIGINT', stop);

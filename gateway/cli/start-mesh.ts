@@ -13,8 +13,9 @@ import { parseCli } from '../../subgraphs/mesh/cli-args.js';
 import { DOMAINS } from '../../subgraphs/registry.js';
 import { subgraphSettings, type SubgraphSettings } from '../../subgraphs/kit/settings.js';
 import { parseNumber } from '../../subgraphs/mesh/numbers.js';
+import { startTracing } from '../../subgraphs/mesh/tracing.js';
 import { gatewayConfigFromEnv } from '../config/gateway-config.js';
-import { startGateway } from '../server/gateway-server.js';
+import { GATEWAY_SERVICE_NAME, startGateway } from '../server/gateway-server.js';
 import { loadSupergraph } from '../supergraph/supergraph-source.js';
 import { runCli } from './run-cli.js';
 
@@ -53,6 +54,8 @@ the ports actually used. Prints the URLs; Ctrl-C stops everything. Environment: 
   const developmentWarnings: string[] = [];
   const config = gatewayConfigFromEnv(process.env, (m) => developmentWarnings.push(m));
   console.log(`starting ${planned.length} subgraphs (first start creates and seeds their databases)…`);
+  // OpenTelemetry for the gateway (this process); each subgraph process starts its own from the same variables.
+  const tracing = await startTracing({ serviceName: GATEWAY_SERVICE_NAME });
   const children: ChildProcess[] = [];
   let stopping = false;
   const stopAll = async (code: number) => {
@@ -60,6 +63,7 @@ the ports actually used. Prints the URLs; Ctrl-C stops everything. Environment: 
     stopping = true;
     await gateway?.close().catch(() => {});
     await Promise.all(children.map((child) => stopChild(child)));
+    await tracing?.shutdown().catch(() => {});
     process.exit(code);
   };
   process.once('SIGINT', () => void stopAll(0));
@@ -123,8 +127,10 @@ the ports actually used. Prints the URLs; Ctrl-C stops everything. Environment: 
 function spawnSubgraph(name: string, s: SubgraphSettings): ChildProcess {
   const args = ['--import', 'tsx', SUBGRAPH_CLI, name, '--port', String(s.port), '--host', s.host, '--db', s.dbPath, '--scale', String(s.scale), '--seed', String(s.seed)];
   // Subgraph logs go to this console. The IPC channel lets a child notice if we die without
-  // stopping it (e.g. SIGKILL), so no orphan keeps its port.
-  return spawn(process.execPath, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  // stopping it (e.g. SIGKILL), so no orphan keeps its port. OTEL_SERVICE_NAME names the gateway
+  // only: each subgraph keeps its own name (<domain>-subgraph).
+  const { OTEL_SERVICE_NAME: _gatewayOnly, ...env } = process.env;
+  return spawn(process.execPath, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env });
 }
 
 async function waitForHealth(url: string, child: ChildProcess, name: string, timeoutMs = 120_000): Promise<void> {

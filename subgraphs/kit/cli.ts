@@ -5,6 +5,7 @@
  */
 import { parseCli } from '../mesh/cli-args.js';
 import { SettingsError } from '../mesh/numbers.js';
+import { startTracing } from '../mesh/tracing.js';
 import type { Domain } from './domain.js';
 import { subgraphSettings } from './settings.js';
 import { startSubgraph } from './subgraph-server.js';
@@ -38,6 +39,8 @@ MESH_SCALE, MESH_SEED.`,
   );
   const domain = domainByName(domains, positionals[0]!);
   const settings = subgraphSettings(domain, { ...values, dataDir: values['data-dir'] });
+  // OpenTelemetry, when OTEL_EXPORTER_OTLP_ENDPOINT (or …_TRACES_ENDPOINT) says where to send spans.
+  const tracing = await startTracing({ serviceName: `${domain.name}-subgraph` });
   const subgraph = await startSubgraph(domain, settings).catch((error: NodeJS.ErrnoException) => {
     if (error.code === 'EADDRINUSE') {
       throw new SettingsError(`port ${settings.port} is already in use; choose another with ${domain.name.toUpperCase()}_PORT or --port`);
@@ -46,6 +49,8 @@ MESH_SCALE, MESH_SEED.`,
   });
   const stop = async () => {
     await subgraph.close();
+    // The spans still queued are exported before the process ends.
+    await tracing?.shutdown().catch(() => {});
     process.exit(0);
   };
   process.once('SIGINT', stop);

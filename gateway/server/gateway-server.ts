@@ -6,6 +6,7 @@ import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginSchemaReportingDisabled, ApolloServerPluginUsageReportingDisabled } from '@apollo/server/plugin/disabled';
+import { trace } from '@opentelemetry/api';
 import type { GraphQLSchema } from 'graphql';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HttpError, parseJsonBody, readBody, runGraphQL, searchOf, sendJson, writeGraphQL } from '../../subgraphs/mesh/http.js';
@@ -205,11 +206,14 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     if (prometheus.enabled && path === prometheus.path) return serveMetrics(req, res);
     if (path !== '/graphql' && path !== '/') throw new HttpError(404, 'NOT_FOUND', `No route for ${path}; GraphQL is served at /graphql`);
     // The request's SERVER span (tracing on): a child of the client's traceparent, if it sent one.
-    return serveTraced(req, res, path === '/' ? '/' : '/graphql', () => handleGraphQL(req, res, path));
+    return serveTraced(req, res, path === '/' ? '/' : '/graphql', () => handleGraphQL(req, res, path, record));
   };
 
   /** CORS, the explorer page, then the GraphQL request itself. */
-  const handleGraphQL = async (req: IncomingMessage, res: ServerResponse, path: string) => {
+  const handleGraphQL = async (req: IncomingMessage, res: ServerResponse, path: string, record: RequestRecord) => {
+    // The access log's trace id, when this request is traced.
+    const span = trace.getActiveSpan();
+    if (span?.isRecording()) record.traceId = span.spanContext().traceId;
     if (cors.handle(req, res)) return;
     if (req.method === 'GET' && wantsHtml(req)) {
       const { body, encoding } = explorer.body(req.headers['accept-encoding']);

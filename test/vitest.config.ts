@@ -18,7 +18,7 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 120_000,
     // Test gateways do not write their traffic into the developer's usage store (./data/usage.db).
-    // Their audit events go to one store outside the repository (the audit tests use their own).
-    env: { LOG_LEVEL: 'warn', MESH_USAGE_DB: 'off', MESH_AUDIT_DB: join(tmpdir(), 'data-mesh-test-audit', 'audit.db') },
+    // Their audit events go to a store of this run, outside the repository (the audit tests use their own).
+    env: { LOG_LEVEL: 'warn', MESH_USAGE_DB: 'off', MESH_AUDIT_DB: join(tmpdir(), `data-mesh-test-audit-${process.pid}`, 'audit.db') },
   },
 });

@@ -8,7 +8,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { runningTracing, startTracing, tracesEndpoint } from '../subgraphs/mesh/tracing.js';
 import { DOMAINS } from '../subgraphs/registry.js';
 import { CLI_TIMEOUT_MS, freePort, freePortRange, PROCESS_TEST_TIMEOUT_MS, startCli, type RunningCli } from './helpers/cli.js';
-import { fullAccess, postGraphQL, startMesh } from './helpers/mesh.js';
+import { fullAccess, postGraphQL, startMesh, type TestMesh } from './helpers/mesh.js';
 import { SPAN_KIND, startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from './helpers/otlp-receiver.js';
 
 /**
@@ -204,30 +204,37 @@ describe('tracing off', () => {
     expectNothingRegistered();
   });
 
-  it('stays off with OTEL_SDK_DISABLED=true or OTEL_TRACES_EXPORTER=none, even with an endpoint: a query through the mesh exports nothing', async () => {
-    clearOtelEnv();
-    const receiver = await startOtlpReceiver();
-    try {
+  describe('with an endpoint configured', () => {
+    let receiver: OtlpReceiver;
+    let mesh: TestMesh | null = null;
+    beforeAll(async () => {
+      receiver = await startOtlpReceiver();
+      mesh = await startMesh();
+    });
+    afterAll(async () => {
+      await mesh?.close();
+      await receiver?.close();
+    });
+
+    it('stays off with OTEL_SDK_DISABLED=true or OTEL_TRACES_EXPORTER=none: nothing registered, a query through the mesh exports nothing', { timeout: PROCESS_TEST_TIMEOUT_MS }, async () => {
+      clearOtelEnv();
       vi.stubEnv('OTEL_EXPORTER_OTLP_ENDPOINT', receiver.url);
       vi.stubEnv('OTEL_TRACES_EXPORTER', 'none');
       expect(await startTracing({ serviceName: 'data-mesh-gateway' })).toBeNull();
       vi.stubEnv('OTEL_TRACES_EXPORTER', undefined);
       vi.stubEnv('OTEL_SDK_DISABLED', 'true');
-      // What the CLIs call before starting the gateway and each subgraph.
+      // What the CLIs call before they start the gateway and each subgraph.
       expect(await startTracing({ serviceName: 'data-mesh-gateway' })).toBeNull();
       expectNothingRegistered();
-      const mesh = await startMesh();
-      try {
-        const { status, body } = await mesh.query(QUERY, { id: '42' }, { ...(await fullAccess()), traceparent: traceparent(newTraceId(), newSpanId(), true) });
-        expect(status).toBe(200);
-        expect(body.errors).toBeUndefined();
-      } finally {
-        await mesh.close();
-      }
+      const { status, body } = await mesh!.query(QUERY, { id: '42' }, { ...(await fullAccess()), traceparent: traceparent(newTraceId(), newSpanId(), true) });
+      expect(status).toBe(200);
+      expect(body.errors).toBeUndefined();
+      // Once the mesh has stopped, nothing can still be on its way: nothing was sent.
+      const stopping = mesh!;
+      mesh = null;
+      await stopping.close();
       expect(receiver.requests).toBe(0);
-    } finally {
-      await receiver.close();
-    }
+    });
   });
 
   it('derives the traces URL as the OTLP exporter does', () => {

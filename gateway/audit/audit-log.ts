@@ -15,7 +15,7 @@ export interface AuditSettings {
   fsync: boolean;
 }
 
-export const DEFAULT_AUDIT_SETTINGS: AuditSettings = { enabled: true, path: null, flushIntervalMs: 50, fsync: false };
+export const DEFAULT_AUDIT_SETTINGS: AuditSettings = { enabled: true, path: null, flushIntervalMs: 1000, fsync: false };
 
 /** Where the audit store lives: the setting, else $MESH_AUDIT_DB, else audit.db in the data directory. */
 export function auditPath(path: string | null, env: NodeJS.ProcessEnv = process.env): string {

@@ -118,6 +118,7 @@ interface Row {
 export class AuditStore {
   private readonly db: Database.Database;
   private readonly statements: ReturnType<AuditStore['prepare']>;
+  private readonly appendTransaction: Database.Transaction<(events: readonly AuditEventInput[]) => number> | null;
 
   private constructor(readonly path: string, readonly readonly: boolean) {
     if (!readonly) mkdirSync(dirname(path), { recursive: true });
@@ -130,6 +131,7 @@ export class AuditStore {
       this.db.exec(SCHEMA);
     }
     this.statements = this.prepare();
+    this.appendTransaction = readonly ? null : this.db.transaction((events: readonly AuditEventInput[]) => this.appendEvents(events));
   }
 
   static open(path: string, { readonly = false }: { readonly?: boolean } = {}): AuditStore {
@@ -139,12 +141,12 @@ export class AuditStore {
   private prepare() {
     return {
       tip: this.db.prepare<[], { seq: number; hash: string }>('SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1'),
-      has: this.db.prepare<[string], { one: number }>('SELECT 1 AS one FROM audit_events WHERE id = ?'),
       insert: this.readonly
         ? null
         : this.db.prepare(
             `INSERT INTO audit_events (seq, id, at, subject, purpose, operation_name, operation_hash, coordinates, row_count, masked, masked_coordinates, details, previous_hash, hash)
-             VALUES (@seq, @id, @at, @subject, @purpose, @operation_name, @operation_hash, @coordinates, @row_count, @masked, @masked_coordinates, @details, @previous_hash, @hash)`,
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+             ON CONFLICT (id) DO NOTHING`,
           ),
       head: this.db.prepare<[], { seq: number; hash: string }>('SELECT seq, hash FROM audit_head WHERE one = 1'),
       setHead: this.readonly ? null : this.db.prepare('INSERT INTO audit_head (one, seq, hash) VALUES (1, ?, ?) ON CONFLICT (one) DO UPDATE SET seq = excluded.seq, hash = excluded.hash'),
@@ -161,39 +163,43 @@ export class AuditStore {
    */
   append(events: readonly AuditEventInput[]): number {
     if (events.length === 0) return 0;
+    if (!this.appendTransaction) throw new Error('the audit store is open read-only');
+    return this.appendTransaction.immediate(events);
+  }
+
+  /** Inside the IMMEDIATE transaction: the chain's tip is read under the write lock. */
+  private appendEvents(events: readonly AuditEventInput[]): number {
     const s = this.statements;
-    const run = this.db.transaction(() => {
-      const tip = s.tip.get();
-      let seq = tip?.seq ?? 0;
-      let previous = tip?.hash ?? GENESIS_HASH;
-      let stored = 0;
-      for (const e of events) {
-        if (s.has.get(e.id)) continue;
-        seq++;
-        const hash = eventHash(previous, seq, e);
-        s.insert!.run({
-          seq,
-          id: e.id,
-          at: e.at,
-          subject: e.subject,
-          purpose: e.purpose,
-          operation_name: e.operationName,
-          operation_hash: e.operationHash,
-          coordinates: JSON.stringify(e.coordinates),
-          row_count: e.rowCount,
-          masked: e.masked ? 1 : 0,
-          masked_coordinates: JSON.stringify(e.maskedCoordinates),
-          details: e.details === null ? null : JSON.stringify(e.details),
-          previous_hash: previous,
-          hash,
-        });
-        previous = hash;
-        stored++;
-      }
-      if (stored) s.setHead!.run(seq, previous);
-      return stored;
-    });
-    return run.immediate();
+    const tip = s.tip.get();
+    let seq = tip?.seq ?? 0;
+    let previous = tip?.hash ?? GENESIS_HASH;
+    let stored = 0;
+    for (const e of events) {
+      const hash = eventHash(previous, seq + 1, e);
+      // An id already stored (a journal replayed twice) is ignored, and the chain does not move.
+      const { changes } = s.insert!.run(
+        seq + 1,
+        e.id,
+        e.at,
+        e.subject,
+        e.purpose,
+        e.operationName,
+        e.operationHash,
+        JSON.stringify(e.coordinates),
+        e.rowCount,
+        e.masked ? 1 : 0,
+        JSON.stringify(e.maskedCoordinates),
+        e.details === null ? null : JSON.stringify(e.details),
+        previous,
+        hash,
+      );
+      if (changes === 0) continue;
+      seq++;
+      previous = hash;
+      stored++;
+    }
+    if (stored) s.setHead!.run(seq, previous);
+    return stored;
   }
 
   /** A page of events in chain order; one more is read to know whether another page follows. */

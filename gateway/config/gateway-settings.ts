@@ -124,7 +124,7 @@ export function defaultSettings(production = process.env.NODE_ENV === 'productio
     health_check: { readiness: { subgraphs: ['*'], interval: '5s' } },
     shutdown: { grace_period: '10s' },
     traffic_shaping: { router: { timeout: '30s' }, all: { timeout: '30s' }, subgraphs: {} },
-    audit: { enabled: true, path: null, flush_interval: '50ms', fsync: false },
+    audit: { enabled: true, path: null, flush_interval: '1s', fsync: false },
   };
 }
 

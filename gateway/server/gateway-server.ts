@@ -14,10 +14,8 @@ import { listen } from '../../subgraphs/mesh/http-server.js';
 import { IdentitySigner } from '../../subgraphs/mesh/identity.js';
 import { createLogger } from '../../subgraphs/mesh/logger.js';
 import { graphqlSpansPlugin, serveTraced } from '../../subgraphs/mesh/request-spans.js';
-import { mintToken } from '../authentication/mint-token.js';
 import { JwtAuthenticator } from '../authentication/jwt-authenticator.js';
 import { RequestIdentities } from '../authentication/request-identity.js';
-import type { Authorizer } from '../authorization/authorizer.js';
 import { AuthorizingGateway, rejectedStatusPlugin } from '../authorization/authorizing-gateway.js';
 import { PolicyBook } from '../authorization/policy-book.js';
 import { catalogIdentity, type CatalogOptions } from '../catalog/catalog.js';
@@ -25,6 +23,7 @@ import { openAudit, type PrivacyOptions } from '../privacy/privacy.js';
 import { gatewayConfigFromEnv, type GatewayConfig } from '../config/gateway-config.js';
 import { defaultSettings, parseDuration, subgraphTimeoutMs } from '../config/gateway-settings.js';
 import { ExplorerPage } from '../explorer/explorer-page.js';
+import { DEFAULT_PERSONA, developmentPersonas, personasEnabled } from '../explorer/personas.js';
 import { preparedOperationPlugin } from '../operation/prepared-operation-plugin.js';
 import { Supergraph } from '../supergraph/supergraph.js';
 import { SupergraphWatcher, type ReloadOutcome, type SupergraphOrigin } from '../supergraph/supergraph-watcher.js';
@@ -181,8 +180,10 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const explorer = new ExplorerPage({
     endpoint: '/graphql',
     title: 'Data Mesh Explorer',
-    // On the development secret only, the explorer comes with a token that can run the example.
-    headers: config.developmentSecret ? { Authorization: `Bearer ${await explorerDevelopmentToken(config, current.authorizer)}` } : undefined,
+    // On the development secret only (never in production): personas whose tokens are in the page.
+    personas: personasEnabled(config) ? await developmentPersonas(config, current.authorizer) : undefined,
+    defaultPersona: DEFAULT_PERSONA,
+    demandControl: { enabled: settings.demand_control.enabled, mode: settings.demand_control.mode, max: settings.demand_control.strategy.static_estimated.max },
   });
 
   const prometheus = settings.telemetry.metrics.prometheus;
@@ -352,21 +353,6 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       audit?.close();
     },
   };
-}
-
-/** A 12-hour token holding every scope the supergraph names, plus the finance department claim. */
-function explorerDevelopmentToken(config: GatewayConfig, authorizer: Authorizer): Promise<string> {
-  const scopes = new Set<string>();
-  for (const r of [...authorizer.index.fields.values(), ...authorizer.index.types.values()]) for (const all of r.scopes ?? []) for (const s of all) scopes.add(s);
-  return mintToken({
-    secret: config.jwt.secret!,
-    subject: 'explorer-developer',
-    scopes: [...scopes].sort(),
-    claims: { department: 'finance' },
-    expiresIn: '12h',
-    issuer: config.jwt.issuer,
-    audience: config.jwt.audience,
-  });
 }
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);

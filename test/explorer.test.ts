@@ -340,6 +340,15 @@ describe('the explorer explains itself (headless Chromium)', { timeout: 180_000 
       expect(jwtClaims(marketing.headers.authorization)).toMatchObject({ sub: 'explorer-marketing', region: 'EUROPE', department: 'marketing' });
       expect(marketing.headers['x-data-purpose']).toBe('marketing');
       expect(unauthorizedPaths(marketing.body)).toContain('customer.fullName');
+
+      // A header set in the Headers tab wins over the persona's, and the bar says so.
+      await page.locator('.graphiql-editor-tools button', { hasText: /^Headers$/ }).click();
+      await page.locator('.graphiql-editor-tool .graphiql-editor:not(.hidden)').click();
+      await page.keyboard.insertText('{"X-Data-Purpose": "operations"}');
+      const own = await run(page, 'CustomerOverview');
+      expect(own.headers['x-data-purpose']).toBe('operations');
+      expect(jwtClaims(own.headers.authorization)).toMatchObject({ sub: 'explorer-marketing' });
+      await expect.poll(() => page.locator('#persona-overrides').innerText()).toBe("The Headers tab sets X-Data-Purpose: the persona's is not sent");
       expectOnlyRequestsTo(mesh.gateway.url, requests);
     } finally {
       await close();

@@ -22,8 +22,7 @@ import { catalogIdentity, type CatalogOptions } from '../catalog/catalog.js';
 import { openAudit, type PrivacyOptions } from '../privacy/privacy.js';
 import { gatewayConfigFromEnv, type GatewayConfig } from '../config/gateway-config.js';
 import { defaultSettings, parseDuration, subgraphTimeoutMs } from '../config/gateway-settings.js';
-import { ExplorerPage } from '../explorer/explorer-page.js';
-import { DEFAULT_PERSONA, developmentPersonas, personasEnabled } from '../explorer/personas.js';
+import { GatewayExplorer } from '../explorer/gateway-explorer.js';
 import { preparedOperationPlugin } from '../operation/prepared-operation-plugin.js';
 import { Supergraph } from '../supergraph/supergraph.js';
 import { SupergraphWatcher, type ReloadOutcome, type SupergraphOrigin } from '../supergraph/supergraph-watcher.js';
@@ -177,14 +176,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const servedBySchema = new WeakMap<GraphQLSchema, ServedSupergraph>();
   apolloGateway.onSchemaLoadOrUpdate(({ apiSchema }) => void servedBySchema.set(apiSchema, building ?? current));
   await apollo.start();
-  const explorer = new ExplorerPage({
-    endpoint: '/graphql',
-    title: 'Data Mesh Explorer',
-    // On the development secret only (never in production): personas whose tokens are in the page.
-    personas: personasEnabled(config) ? await developmentPersonas(config, current.authorizer) : undefined,
-    defaultPersona: DEFAULT_PERSONA,
-    demandControl: { enabled: settings.demand_control.enabled, mode: settings.demand_control.mode, max: settings.demand_control.strategy.static_estimated.max },
-  });
+  // The explorer; on the development secret only (never in production), with personas whose tokens are in the page.
+  const explorer = await GatewayExplorer.start({ endpoint: '/graphql', title: 'Data Mesh Explorer', config, settings, authorizer: () => current.authorizer });
 
   const prometheus = settings.telemetry.metrics.prometheus;
   const handle = async (req: IncomingMessage, res: ServerResponse, record: RequestRecord) => {
@@ -217,7 +210,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     if (span?.isRecording()) record.traceId = span.spanContext().traceId;
     if (cors.handle(req, res)) return;
     if (req.method === 'GET' && wantsHtml(req)) {
-      const { body, encoding } = explorer.body(req.headers['accept-encoding']);
+      const { body, encoding } = (await explorer.current()).body(req.headers['accept-encoding']);
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', ...(encoding ? { 'content-encoding': encoding } : {}), vary: 'accept-encoding' });
       return res.end(body);
     }
@@ -316,6 +309,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     // Requests in flight keep the previous one (their context holds it); only its refresh timer stops.
     previous.catalog.close();
     previous.privacy.close();
+    // What the explorer's personas grant depends on the supergraph.
+    await explorer.refresh().catch((error) => log.warn('explorer: personas not recomputed', { error: String(error) }));
   };
   const outcomes: ((outcome: ReloadOutcome) => void)[] = [];
   const watcher = new SupergraphWatcher(options.watch ?? {}, current.base, apply, log, (outcome) => {

@@ -1,11 +1,14 @@
 import { parse, print } from 'graphql';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page, Request } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { composeSubgraphs, loadSubgraphSchemas } from '../gateway/composition/compose-supergraph.js';
 import { defaultSettings } from '../gateway/config/gateway-settings.js';
+import { loadSupergraphConfig } from '../gateway/config/supergraph-config.js';
 import { EXAMPLE_QUERY } from '../gateway/explorer/example-query.js';
+import type { ExplorerPageConfig } from '../gateway/explorer/explorer-page.js';
 import { personasEnabled } from '../gateway/explorer/personas.js';
 import { startGateway } from '../gateway/server/gateway-server.js';
 import { editorText, expectOnlyRequestsTo, imageStats, jwtClaims, launchChromium, openExplorer } from './helpers/explorer-browser.js';
@@ -525,6 +528,40 @@ describe('the explorer explains itself (headless Chromium)', { timeout: 180_000 
 });
 
 describe('explorer personas are for development only', () => {
+  it('say what they grant on the supergraph served: a reload that changes a requirement changes the page', async () => {
+    const pageConfig = async (url: string) => {
+      const html = await (await fetch(`${url}/`, { headers: { accept: 'text/html' } })).text();
+      return JSON.parse(/<script type="application\/json" id="explorer-config">(.*?)<\/script>/s.exec(html)![1]!) as ExplorerPageConfig;
+    };
+    const deniedToAnalyst = async (url: string) => (await pageConfig(url)).personas!.find((p) => p.id === 'analyst')!.grants.denied;
+    const routingUrls = Object.fromEntries(Object.values(mesh.subgraphs).map((s) => [s.name, s.url]));
+    const schemas = await loadSubgraphSchemas(loadSupergraphConfig('supergraph.yaml'), { routingUrls });
+    const customers = schemas.find((s) => s.name === 'customers')!;
+    const source = readFileSync('subgraphs/customers/schema.graphql', 'utf8');
+    // birthDate needs sales:read instead of customers:pii:read: the Analyst (sales:read) may read it.
+    const changed = source.replace(/(birthDate: String @requiresScopes\(scopes: )\[\["customers:pii:read"\]\]/, '$1[["sales:read"]]');
+    expect(changed).not.toBe(source);
+    const dir = mkdtempSync(join(tmpdir(), 'explorer-reload-'));
+    const file = join(dir, 'supergraph.graphql');
+    writeFileSync(file, mesh.supergraphSdl);
+    const gateway = await startGateway({ supergraphSdl: mesh.supergraphSdl, watch: { path: file }, port: 0, config: testConfig() });
+    try {
+      expect(await deniedToAnalyst(gateway.url)).toContain('Customer.birthDate');
+      // Written aside and renamed over, as deploys do: the file watcher never reads half a file.
+      writeFileSync(`${file}.next`, composeSubgraphs(schemas.map((s) => (s === customers ? { ...s, typeDefs: parse(changed) } : s))).supergraphSdl);
+      renameSync(`${file}.next`, file);
+      const reloaded = gateway.reloads.next();
+      await gateway.reload('test');
+      expect(await reloaded).toBe('reloaded');
+      expect(await deniedToAnalyst(gateway.url)).not.toContain('Customer.birthDate');
+      expect(await deniedToAnalyst(gateway.url)).toContain('Customer.fullName');
+    } finally {
+      await gateway.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+
   it('are offered on the development secret, never with NODE_ENV=production or a real secret', () => {
     expect(personasEnabled(testConfig(), { NODE_ENV: 'development' })).toBe(true);
     expect(personasEnabled(testConfig(), { NODE_ENV: 'production' })).toBe(false);

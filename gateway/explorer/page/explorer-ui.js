@@ -102,7 +102,13 @@
       renderOverrides();
       showCost({ pending: true });
     }
-    const response = await originalFetch(input, { ...init, headers });
+    let response;
+    try {
+      response = await originalFetch(input, { ...init, headers });
+    } catch (error) {
+      if (!introspection) showCost({ ran: true });
+      throw error;
+    }
     if (introspection) return withFieldNotes(response);
     readCost(response.clone());
     return response;
@@ -111,18 +117,18 @@
   // ---- Cost: extensions.cost = {estimated, actual, max, mode} (or the refusal's error extensions).
   async function readCost(response) {
     try {
-      if (!/json/.test(response.headers.get('content-type') ?? '')) return showCost({});
+      if (!/json/.test(response.headers.get('content-type') ?? '')) return showCost({ ran: true });
       const body = await response.json();
       const refused = (body.errors ?? []).find((e) => e?.extensions?.code === 'COST_ESTIMATED_TOO_EXPENSIVE');
       if (refused) return showCost({ refused: refused.extensions.cost ?? { estimated: refused.extensions['cost.estimated'], max: refused.extensions['cost.max'] } });
-      showCost({ cost: body.extensions?.cost });
+      showCost({ cost: body.extensions?.cost, ran: true });
     } catch {
-      showCost({});
+      showCost({ ran: true });
     }
   }
 
   const number = (n) => (typeof n === 'number' ? n.toLocaleString('en') : '?');
-  function showCost({ cost, refused, pending }) {
+  function showCost({ cost, refused, pending, ran }) {
     const element = document.getElementById('explorer-cost');
     if (!element) return;
     const dc = config.demandControl;
@@ -131,6 +137,7 @@
     else if (refused) element.textContent = `Estimated cost ${number(refused.estimated)} exceeds the maximum ${number(refused.max)}: refused before any subgraph was asked`;
     else if (cost) element.textContent = `Estimated cost ${number(cost.estimated)} · actual ${number(cost.actual)} · max ${number(cost.max)} (${cost.mode})`;
     else if (pending) element.textContent = 'Estimating cost…';
+    else if (ran) element.textContent = 'Estimated cost: none in this response (refused before the estimate, e.g. a bad token or an invalid query)';
     else element.textContent = `Estimated cost: run a query (max ${number(dc.max)}, ${dc.mode})`;
   }
 

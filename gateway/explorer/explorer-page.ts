@@ -17,7 +17,8 @@ export interface ExplorerPageOptions {
   defaultPersona?: string;
   /** Demand control as configured: the page says whether a cost will come back. */
   demandControl?: { enabled: boolean; mode: string; max: number };
-  exampleQuery?: string;
+  /** The query a browser without stored tabs opens with (default: the cross-domain example). */
+  defaultQuery?: string;
 }
 
 /** What the page's script reads (a JSON island in the page). */
@@ -46,7 +47,7 @@ export class ExplorerPage {
     const config: ExplorerPageConfig = {
       endpoint: options.endpoint,
       title: options.title,
-      exampleQuery: options.exampleQuery ?? EXAMPLE_QUERY,
+      exampleQuery: options.defaultQuery ?? EXAMPLE_QUERY,
       personas: options.personas?.length ? options.personas : null,
       defaultPersona: options.personas?.length ? (options.defaultPersona ?? options.personas[0]!.id) : null,
       demandControl: options.demandControl ?? null,

@@ -12,6 +12,8 @@ export interface GatewayExplorerOptions {
   settings: GatewaySettings;
   /** The served supergraph's authorizer, for what each persona grants (read at each rebuild). */
   authorizer: () => Authorizer;
+  /** The query a browser without stored tabs opens with (default: the cross-domain example). */
+  defaultQuery?: string;
 }
 
 /** Personas' tokens are re-minted this long before they expire, so a page never hands out a dead one. */
@@ -49,6 +51,7 @@ export class GatewayExplorer {
       personas,
       defaultPersona: DEFAULT_PERSONA,
       demandControl: { enabled: demand.enabled, mode: demand.mode, max: demand.strategy.static_estimated.max },
+      defaultQuery: options.defaultQuery,
     });
     const expiresAt = personas?.length ? Math.min(...personas.map((p) => Date.parse(p.expiresAt))) : Infinity;
     return { page, expiresAt };

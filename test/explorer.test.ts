@@ -209,8 +209,8 @@ describe('the explorer in headless Chromium', { timeout: 120_000 }, () => {
   });
 });
 
-/** Screenshots the tests take and check, kept for a human to look at after a run. */
-const SCREENSHOTS = join(tmpdir(), `data-mesh-explorer-screenshots-${process.pid}`);
+/** Screenshots the tests take and check, kept (each run overwrites them) for a human to look at. */
+const SCREENSHOTS = join(tmpdir(), 'data-mesh-explorer-screenshots');
 /** Refused by demand control: estimated 5,101,000 against the default max of 50,000. */
 const FAN_OUT = 'query FanOut { products(first: 500) { category { products(first: 100) { category { products(first: 100) { name } } } } } }';
 

@@ -1,22 +1,18 @@
-import { existsSync } from 'node:fs';
 import { parse, print } from 'graphql';
-import { chromium, type Browser, type Page, type Request } from 'playwright-core';
+import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser, Page, Request } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { composeSubgraphs, loadSubgraphSchemas } from '../gateway/composition/compose-supergraph.js';
+import { defaultSettings } from '../gateway/config/gateway-settings.js';
+import { loadSupergraphConfig } from '../gateway/config/supergraph-config.js';
 import { EXAMPLE_QUERY } from '../gateway/explorer/example-query.js';
-import { startMesh, type TestMesh } from './helpers/mesh.js';
-
-/** Debian's Chromium; CI installs it (`.ci/run`). Missing = failing tests, never skipped ones. */
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
+import type { ExplorerPageConfig } from '../gateway/explorer/explorer-page.js';
+import { personasEnabled } from '../gateway/explorer/personas.js';
+import { startGateway } from '../gateway/server/gateway-server.js';
+import { editorText, expectOnlyRequestsTo, imageStats, jwtClaims, launchChromium, openExplorer } from './helpers/explorer-browser.js';
+import { startMesh, testConfig, type TestMesh } from './helpers/mesh.js';
 
 let mesh: TestMesh;
 beforeAll(async () => {
@@ -131,48 +127,15 @@ describe('the explorer in headless Chromium', { timeout: 120_000 }, () => {
   let browser: Browser;
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(`Chromium is not installed at ${CHROMIUM}: run \`apt-get install -y chromium\` (.ci/run does this)`);
-    }
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    browser = await launchChromium();
   });
   afterAll(() => browser?.close());
 
-  /** Opens the explorer in a fresh browser context, recording every request it makes (workers included). */
-  async function openExplorer(path = '/'): Promise<{ page: Page; requests: Request[]; pageErrors: Error[] }> {
-    const context = await browser.newContext({ viewport: { width: 1400, height: 2400 } });
-    const requests: Request[] = [];
-    context.on('request', (request) => requests.push(request));
-    const page = await context.newPage();
-    // Fail with Playwright's own message (what it was waiting for) before the test's timeout.
-    page.setDefaultTimeout(60_000);
-    const pageErrors: Error[] = [];
-    page.on('pageerror', (error) => pageErrors.push(error));
-    const response = await page.goto(`${mesh.gateway.url}${path}`);
-    expect(response?.status()).toBe(200);
-    await page.locator('.graphiql-execute-button').waitFor();
-    return { page, requests, pageErrors };
-  }
-
-  /** Every request went to the gateway itself (or stayed inside the page: blob:, data:). */
-  function expectOnlyGatewayRequests(requests: Request[]) {
-    expect(requests.length).toBeGreaterThan(0);
-    const elsewhere = requests.map((r) => r.url()).filter((url) => !url.startsWith(`${mesh.gateway.url}/`) && !/^(blob|data):/.test(url));
-    expect(elsewhere).toEqual([]);
-  }
-
-  /** The text of a Monaco editor's rendered lines, in line order. */
-  async function editorText(page: Page, selector: string): Promise<string> {
-    return page.locator(`${selector} .view-lines`).evaluate((element) =>
-      [...element.querySelectorAll<HTMLElement>('.view-line')]
-        .sort((a, b) => parseFloat(a.style.top) - parseFloat(b.style.top))
-        .map((line) => line.textContent!.replace(/\u00a0/g, ' '))
-        .join('\n'),
-    );
-  }
+  const open = (path = '/') => openExplorer(browser, `${mesh.gateway.url}${path}`);
+  const expectOnlyGatewayRequests = (requests: Request[]) => expectOnlyRequestsTo(mesh.gateway.url, requests);
 
   it('opens with the example query in the editor, runs it with the ▶ button and shows the result', async () => {
-    const { page, requests, pageErrors } = await openExplorer('/graphql');
+    const { page, requests, pageErrors, close } = await open('/graphql');
     try {
       const editor = page.locator('.graphiql-query-editor');
       await editor.locator('.view-line', { hasText: 'query CustomerOverview' }).waitFor();
@@ -196,7 +159,7 @@ describe('the explorer in headless Chromium', { timeout: 120_000 }, () => {
       };
       const fullName = `${customer.first_name} ${customer.last_name}`;
       // region is public; fullName is personal data, shown because on the development secret the
-      // explorer comes with a development token (see gateway-server.ts).
+      // explorer starts as the Finance persona (gateway/explorer/personas.ts).
       await page.locator('.graphiql-response .view-line', { hasText: `"region": "${customer.region}"` }).waitFor();
       const result = await editorText(page, '.graphiql-response');
       expect(result).toContain(`"region": "${customer.region}"`);
@@ -204,12 +167,12 @@ describe('the explorer in headless Chromium', { timeout: 120_000 }, () => {
       expect(pageErrors).toEqual([]);
       expectOnlyGatewayRequests(requests);
     } finally {
-      await page.context().close();
+      await close();
     }
   });
 
   it('opens the docs explorer, which lists the Query type and its fields from the schema', async () => {
-    const { page, requests } = await openExplorer('/');
+    const { page, requests, close } = await open('/');
     try {
       await page.getByRole('button', { name: 'Show Documentation Explorer' }).click();
       const docs = page.locator('.graphiql-doc-explorer');
@@ -223,12 +186,12 @@ describe('the explorer in headless Chromium', { timeout: 120_000 }, () => {
       for (const field of ['customers(', 'product(', 'order(', 'segments:', 'invoice(']) expect(text).toContain(field);
       expectOnlyGatewayRequests(requests);
     } finally {
-      await page.context().close();
+      await close();
     }
   });
 
   it('makes no request to any other host while the page loads and settles', async () => {
-    const { page, requests } = await openExplorer('/');
+    const { page, requests, close } = await open('/');
     try {
       // Wait for what the page must do (introspect the schema from the gateway), then give it a
       // bounded moment to settle: 'networkidle' alone has hung on a loaded 2-core CI machine.
@@ -241,7 +204,367 @@ describe('the explorer in headless Chromium', { timeout: 120_000 }, () => {
       expect(requests.some((r) => r.method() === 'POST' && r.url() === mesh.gateway.graphqlUrl && /IntrospectionQuery/.test(r.postData() ?? ''))).toBe(true);
       expectOnlyGatewayRequests(requests);
     } finally {
-      await page.context().close();
+      await close();
     }
+  });
+});
+
+/** Screenshots the tests take and check, kept (each run overwrites them) for a human to look at. */
+const SCREENSHOTS = join(tmpdir(), 'data-mesh-explorer-screenshots');
+/** Refused by demand control: estimated 5,101,000 against the default max of 50,000. */
+const FAN_OUT = 'query FanOut { products(first: 500) { category { products(first: 100) { category { products(first: 100) { name } } } } } }';
+
+/** A previous session's browser storage for a gateway at `origin`: GraphiQL's stored tabs and more. */
+function storedSession(origin: string, items: Record<string, string>) {
+  return { cookies: [], origins: [{ origin, localStorage: Object.entries(items).map(([name, value]) => ({ name, value })) }] };
+}
+
+/** One stored GraphiQL tab, as GraphiQL writes it. */
+function storedTabs(tabs: { query: string | null; headers?: string | null }[], activeTabIndex = 0): string {
+  return JSON.stringify({
+    tabs: tabs.map((t, i) => ({ id: `tab-${i}`, hash: null, title: /query\s+(\w+)/.exec(t.query ?? '')?.[1] ?? '<untitled>', query: t.query, variables: null, headers: t.headers ?? null, operationName: null, response: null })),
+    activeTabIndex,
+  });
+}
+
+describe('the explorer explains itself (headless Chromium)', { timeout: 180_000 }, () => {
+  let browser: Browser;
+
+  beforeAll(async () => {
+    browser = await launchChromium();
+    mkdirSync(SCREENSHOTS, { recursive: true });
+  });
+  afterAll(() => browser?.close());
+
+  const open = (options: { storageState?: ReturnType<typeof storedSession> } = {}) => openExplorer(browser, `${mesh.gateway.url}/`, options);
+
+  /** Runs the editor's operation with ▶ and returns what the page sent and what came back. */
+  async function run(page: Page, operationName: string) {
+    const sent = page.waitForRequest((r) => r.method() === 'POST' && r.url() === mesh.gateway.graphqlUrl && (r.postData() ?? '').includes(`"operationName":"${operationName}"`));
+    await page.getByRole('button', { name: /^Execute query/ }).click();
+    const request = await sent;
+    const response = (await request.response())!;
+    const body = (await response.json()) as { data?: any; errors?: { message: string; path?: (string | number)[]; extensions?: any }[]; extensions?: any };
+    // The page has read the same response once the cost line leaves its pending state.
+    await page.locator('#explorer-cost:not([data-state="pending"])').waitFor();
+    return { headers: await request.allHeaders(), body };
+  }
+
+  const exampleShown = (page: Page) => page.locator('.graphiql-query-editor .view-line', { hasText: 'query CustomerOverview' }).waitFor();
+  const fullNameOf42 = () => {
+    const c = mesh.database('customers').prepare('SELECT first_name, last_name FROM customers WHERE id = 42').get() as { first_name: string; last_name: string };
+    return `${c.first_name} ${c.last_name}`;
+  };
+  /** Refused fields' paths without list indices (a list's refusal is reported once, at '@'). */
+  const unauthorizedPaths = (body: { errors?: { path?: (string | number)[]; extensions?: any }[] }) =>
+    (body.errors ?? []).filter((e) => e.extensions?.code === 'UNAUTHORIZED_FIELD_OR_TYPE').map((e) => e.path!.filter((p) => typeof p === 'string' && p !== '@').join('.'));
+
+  it('shows the persona bar (screenshot checked by its pixels): who the page acts as, and what that token grants', async () => {
+    const { page, requests, pageErrors, close } = await open();
+    try {
+      await exampleShown(page);
+      const select = page.locator('#persona-select');
+      expect(await select.inputValue()).toBe('finance');
+      expect(await select.locator('option').allInnerTexts()).toEqual(['Anonymous', 'Analyst', 'Finance', 'Marketing (Europe)']);
+      await expect.poll(() => page.locator('#persona-summary').innerText()).toBe('scopes: customers:pii:read sales:read · claims: department=finance · purpose: operations (default)');
+
+      // The bar is on screen: its background dominates its screenshot, and text is drawn on it.
+      const financeBar = await page.locator('#explorer-bar').screenshot({ path: join(SCREENSHOTS, 'bar-finance.png') });
+      const bar = await imageStats(browser, financeBar);
+      expect(bar.width).toBeGreaterThan(1000);
+      expect(bar.dominant.rgb).toEqual([238, 241, 248]);
+      expect(bar.dominant.share).toBeGreaterThan(0.5);
+      expect(bar.colours).toBeGreaterThan(20);
+      // The whole window is not blank: GraphiQL and the bar are drawn.
+      const whole = await imageStats(browser, await page.screenshot({ path: join(SCREENSHOTS, 'explorer.png') }));
+      expect(whole.dominant.share).toBeLessThan(0.9);
+      expect(whole.colours).toBeGreaterThan(100);
+
+      // Marketing: its purpose header, the policy it satisfies and the row rules that narrow it.
+      await select.selectOption('marketing');
+      await expect.poll(() => page.locator('#persona-summary').innerText()).toBe('scopes: marketing:consent:read · claims: department=marketing, region=EUROPE · X-Data-Purpose: marketing');
+      await page.locator('#persona-details > summary').click();
+      const grants = page.locator('#persona-grants');
+      await grants.waitFor({ state: 'visible' });
+      const text = await grants.innerText();
+      expect(text).toContain('X-Data-Purpose: marketing');
+      expect(text).toMatch(/Policies satisfied\s+marketing_purpose\s/);
+      expect(text).toContain('customer-region: only Customer rows whose region is EUROPE');
+      expect(text).toContain('marketing-consent:');
+      expect(text).toMatch(/Protected fields: reads \d+ of \d+; not these/);
+      expect(text).toContain('Customer.fullName');
+      const marketingBar = await page.locator('#explorer-bar').screenshot({ path: join(SCREENSHOTS, 'bar-marketing.png') });
+      expect(marketingBar.equals(financeBar)).toBe(false);
+      await page.screenshot({ path: join(SCREENSHOTS, 'grants-marketing.png') });
+
+      // The choice survives a reload (the persona's id is stored, never its token).
+      await page.reload();
+      await page.locator('.graphiql-execute-button').waitFor();
+      expect(await page.locator('#persona-select').inputValue()).toBe('marketing');
+      const stored = await page.evaluate(() => JSON.stringify(localStorage));
+      expect(stored).not.toMatch(/eyJ[\w-]+\.eyJ/);
+      expect(pageErrors).toEqual([]);
+      expectOnlyRequestsTo(mesh.gateway.url, requests);
+    } finally {
+      await close();
+    }
+  });
+
+  it('sends the chosen persona: Finance reads the example whole, Analyst and Anonymous are refused personal data and invoices', async () => {
+    const { page, requests, close } = await open();
+    try {
+      await exampleShown(page);
+      const finance = await run(page, 'CustomerOverview');
+      expect(jwtClaims(finance.headers.authorization)).toMatchObject({ sub: 'explorer-finance', scope: 'customers:pii:read sales:read', department: 'finance' });
+      expect(finance.headers['x-data-purpose']).toBeUndefined();
+      expect(finance.body.errors).toBeUndefined();
+      expect(finance.body.data.customer.fullName).toBe(fullNameOf42());
+      expect(finance.body.data.customer.orders[0].invoice.number).toEqual(expect.any(String));
+      await page.locator('.graphiql-response .view-line', { hasText: `"fullName": "${fullNameOf42()}"` }).waitFor();
+
+      await page.locator('#persona-select').selectOption('analyst');
+      const analyst = await run(page, 'CustomerOverview');
+      expect(jwtClaims(analyst.headers.authorization)).toMatchObject({ sub: 'explorer-analyst', scope: 'sales:read', department: 'analytics' });
+      expect(analyst.headers['x-data-purpose']).toBe('analytics');
+      expect(unauthorizedPaths(analyst.body)).toEqual(expect.arrayContaining(['customer.fullName', 'customer.orders.invoice']));
+      // fullName is non-null: its refusal nulls the customer (GraphQL's null propagation).
+      expect(analyst.body.data.customer).toBeNull();
+      await page.locator('.graphiql-response .view-line', { hasText: 'UNAUTHORIZED_FIELD_OR_TYPE' }).first().waitFor();
+      expect(await editorText(page, '.graphiql-response')).not.toContain(fullNameOf42());
+
+      await page.locator('#persona-select').selectOption('anonymous');
+      const anonymous = await run(page, 'CustomerOverview');
+      expect(anonymous.headers.authorization).toBeUndefined();
+      expect(anonymous.headers['x-data-purpose']).toBeUndefined();
+      expect(unauthorizedPaths(anonymous.body)).toEqual(expect.arrayContaining(['customer.fullName', 'customer.segment', 'customer.lifetimeValue', 'customer.orders']));
+
+      await page.locator('#persona-select').selectOption('marketing');
+      const marketing = await run(page, 'CustomerOverview');
+      expect(jwtClaims(marketing.headers.authorization)).toMatchObject({ sub: 'explorer-marketing', region: 'EUROPE', department: 'marketing' });
+      expect(marketing.headers['x-data-purpose']).toBe('marketing');
+      expect(unauthorizedPaths(marketing.body)).toContain('customer.fullName');
+
+      // A header set in the Headers tab wins over the persona's, and the bar says so.
+      await page.locator('.graphiql-editor-tools button', { hasText: /^Headers$/ }).click();
+      await page.locator('.graphiql-editor-tool .graphiql-editor:not(.hidden)').click();
+      await page.keyboard.insertText('{"X-Data-Purpose": "operations"}');
+      const own = await run(page, 'CustomerOverview');
+      expect(own.headers['x-data-purpose']).toBe('operations');
+      expect(jwtClaims(own.headers.authorization)).toMatchObject({ sub: 'explorer-marketing' });
+      await expect.poll(() => page.locator('#persona-overrides').innerText()).toBe("The Headers tab sets X-Data-Purpose: the persona's is not sent");
+      expectOnlyRequestsTo(mesh.gateway.url, requests);
+    } finally {
+      await close();
+    }
+  });
+
+  it("shows each field's classification, what it needs and its data product in the docs, as the catalog states them", async () => {
+    const catalog = await mesh.query(`{ dataProducts { id fields { coordinate authorization { summary } } } }`);
+    const summary = (coordinate: string) =>
+      catalog.body.data.dataProducts.flatMap((p: any) => p.fields).find((f: any) => f.coordinate === coordinate).authorization.summary as string;
+    expect(summary('Customer.fullName')).toBe('scopes: customers:pii:read');
+    expect(summary('Order.invoice')).toMatch(/policies: finance_analyst/);
+
+    const { page, requests, close } = await open();
+    try {
+      await page.getByRole('button', { name: 'Show Documentation Explorer' }).click();
+      const docs = page.locator('.graphiql-doc-explorer');
+      await docs.getByRole('link', { name: 'Query', exact: true }).first().click();
+      await docs.getByText('customer(id: ID!): Customer').waitFor();
+      await docs.getByRole('link', { name: 'Customer', exact: true }).first().click();
+      await docs.locator('.graphiql-doc-explorer-title', { hasText: /^Customer$/ }).waitFor();
+      // The type's field list: each field's first paragraph carries its classification and needs.
+      const customer = await docs.innerText();
+      expect(customer).toContain(`First and last name (personal data).\nClassification: CONFIDENTIAL (personal data) · Needs: ${summary('Customer.fullName')}`);
+      expect(customer).toContain('The sales region the customer belongs to.\nClassification: INTERNAL · Needs: public');
+      await docs.getByRole('link', { name: 'fullName', exact: true }).first().click();
+      await docs.locator('.graphiql-doc-explorer-title', { hasText: /^fullName$/ }).waitFor();
+      const field = await docs.innerText();
+      expect(field).toMatch(/Data product: .+ \(customer-profiles\); purposes: analytics, compliance, finance, marketing, operations/);
+      expect(field).toContain('Masked view: initials');
+      await page.screenshot({ path: join(SCREENSHOTS, 'docs-fullName.png') });
+
+      await docs.locator('.graphiql-doc-explorer-back').click();
+      await docs.locator('.graphiql-doc-explorer-title', { hasText: /^Customer$/ }).waitFor();
+      await docs.getByRole('link', { name: 'Order', exact: true }).first().click();
+      await docs.locator('.graphiql-doc-explorer-title', { hasText: /^Order$/ }).waitFor();
+      expect(await docs.innerText()).toContain(`Needs: ${summary('Order.invoice')}`);
+      expectOnlyRequestsTo(mesh.gateway.url, requests);
+    } finally {
+      await close();
+    }
+  });
+
+  it('after a gateway restart, a returning browser opens the example query, not the empty tab it left', async () => {
+    // Session 1: the example, then a new (empty) tab, as a user leaves it.
+    const first = await open();
+    let state;
+    try {
+      await exampleShown(first.page);
+      await first.page.getByRole('button', { name: 'New tab' }).click();
+      await expect.poll(() => first.page.evaluate(() => JSON.parse(localStorage.getItem('graphiql:tabState') ?? '{"tabs":[]}').tabs.length), { timeout: 30_000 }).toBe(2);
+      state = await first.page.context().storageState();
+    } finally {
+      await first.close();
+    }
+    // The restart: a new gateway on the same supergraph. Its own port, so its origin is given
+    // session 1's storage (what the same origin would find).
+    const restarted = await startGateway({ supergraphSdl: mesh.supergraphSdl, port: 0, config: testConfig() });
+    try {
+      const moved = { cookies: [], origins: state.origins.map((o) => ({ ...o, origin: restarted.url })) };
+      const second = await openExplorer(browser, `${restarted.url}/`, { storageState: moved });
+      try {
+        await second.page.locator('.graphiql-query-editor .view-line', { hasText: 'query CustomerOverview' }).waitFor();
+        expect(await second.page.locator('.graphiql-tab').allInnerTexts()).toEqual(['CustomerOverview']);
+        const ran = second.page.waitForResponse((r) => r.url() === restarted.graphqlUrl && (r.request().postData() ?? '').includes('"operationName":"CustomerOverview"'));
+        await second.page.getByRole('button', { name: /^Execute query/ }).click();
+        const body = await (await ran).json();
+        expect(body.errors).toBeUndefined();
+        expect(body.data.customer.fullName).toBe(fullNameOf42());
+        expect(await editorText(second.page, '.graphiql-response')).not.toContain('Syntax Error');
+        expect(second.pageErrors).toEqual([]);
+        expectOnlyRequestsTo(restarted.url, second.requests);
+      } finally {
+        await second.close();
+      }
+    } finally {
+      await restarted.close();
+    }
+  });
+
+  it('repairs stale stored state: blank tabs, a corrupt tab store and an expired stored token give the example; a stored query of the user is kept', async () => {
+    const origin = mesh.gateway.url;
+    const blank = await open({
+      storageState: storedSession(origin, {
+        'graphiql:tabState': storedTabs([{ query: '' }, { query: '   \n# only a comment\n', headers: '{"Authorization": "Bearer expired.token.value"}' }], 1),
+        'graphiql:query': '',
+        'graphiql:headers': '{"Authorization": "Bearer expired.token.value"}',
+      }),
+    });
+    try {
+      await exampleShown(blank.page);
+      expect(await blank.page.locator('.graphiql-tab').allInnerTexts()).toEqual(['CustomerOverview']);
+      const ran = await run(blank.page, 'CustomerOverview');
+      // The persona's token, not the stored, expired one: no 401.
+      expect(jwtClaims(ran.headers.authorization)).toMatchObject({ sub: 'explorer-finance' });
+      expect(ran.body.errors).toBeUndefined();
+    } finally {
+      await blank.close();
+    }
+
+    const corrupt = await open({ storageState: storedSession(origin, { 'graphiql:tabState': '{"tabs": [ {"id": ', 'graphiql:query': '' }) });
+    try {
+      await exampleShown(corrupt.page);
+      expect(corrupt.pageErrors).toEqual([]);
+    } finally {
+      await corrupt.close();
+    }
+
+    const own = await open({ storageState: storedSession(origin, { 'graphiql:tabState': storedTabs([{ query: '' }, { query: 'query Mine {\n  __typename\n}' }], 1) }) });
+    try {
+      await own.page.locator('.graphiql-query-editor .view-line', { hasText: 'query Mine' }).waitFor();
+      const ran = await run(own.page, 'Mine');
+      expect(ran.body).toMatchObject({ data: { __typename: 'Query' } });
+    } finally {
+      await own.close();
+    }
+  });
+
+  it("shows each run's estimated cost from demand control, and the refusal of a query over the maximum", async () => {
+    const max = defaultSettings().demand_control.strategy.static_estimated.max;
+    const { page, requests, close } = await open({
+      storageState: storedSession(mesh.gateway.url, { 'graphiql:tabState': storedTabs([{ query: EXAMPLE_QUERY }, { query: FAN_OUT }], 0) }),
+    });
+    try {
+      await exampleShown(page);
+      const cost = page.locator('#explorer-cost');
+      expect(await cost.innerText()).toBe(`Estimated cost: run a query (max ${max.toLocaleString('en')}, enforce)`);
+      const example = await run(page, 'CustomerOverview');
+      expect(example.headers['x-cost-extensions']).toBe('true');
+      const measured = example.body.extensions!.cost as { estimated: number; actual: number; max: number; mode: string };
+      expect(measured.estimated).toBeGreaterThan(0);
+      await page.locator('#explorer-cost[data-state="measured"]').waitFor();
+      expect(await cost.innerText()).toBe(
+        `Estimated cost ${measured.estimated.toLocaleString('en')} · actual ${measured.actual.toLocaleString('en')} · max ${max.toLocaleString('en')} (enforce)`,
+      );
+      await page.locator('#explorer-bar').screenshot({ path: join(SCREENSHOTS, 'bar-cost.png') });
+
+      await page.locator('.graphiql-tab', { hasText: 'FanOut' }).click();
+      await page.locator('.graphiql-query-editor .view-line', { hasText: 'query FanOut' }).waitFor();
+      const refused = await run(page, 'FanOut');
+      expect(refused.body.errors![0]!.extensions.code).toBe('COST_ESTIMATED_TOO_EXPENSIVE');
+      await page.locator('#explorer-cost[data-state="refused"]').waitFor();
+      expect(await cost.innerText()).toBe(`Estimated cost 5,101,000 exceeds the maximum ${max.toLocaleString('en')}: refused before any subgraph was asked`);
+      expectOnlyRequestsTo(mesh.gateway.url, requests);
+    } finally {
+      await close();
+    }
+  });
+
+  it('has no persona and no token off the development secret; says when demand control is off', async () => {
+    const settings = defaultSettings();
+    const gateway = await startGateway({
+      supergraphSdl: mesh.supergraphSdl,
+      port: 0,
+      config: testConfig({ developmentSecret: false, settings: { ...settings, demand_control: { ...settings.demand_control, enabled: false } } }),
+    });
+    try {
+      const html = await (await fetch(`${gateway.url}/`, { headers: { accept: 'text/html' } })).text();
+      expect(html).not.toMatch(/eyJ[\w-]+\.eyJ/);
+      const { page, requests, close } = await openExplorer(browser, `${gateway.url}/`);
+      try {
+        await exampleShown(page);
+        expect(await page.locator('#persona-select').count()).toBe(0);
+        expect(await page.locator('#persona-summary').innerText()).toContain('Send your token in the Headers tab');
+        expect(await page.locator('#explorer-cost').innerText()).toBe('Cost: demand control is off');
+        expectOnlyRequestsTo(gateway.url, requests);
+      } finally {
+        await close();
+      }
+    } finally {
+      await gateway.close();
+    }
+  });
+});
+
+describe('explorer personas are for development only', () => {
+  it('say what they grant on the supergraph served: a reload that changes a requirement changes the page', async () => {
+    const pageConfig = async (url: string) => {
+      const html = await (await fetch(`${url}/`, { headers: { accept: 'text/html' } })).text();
+      return JSON.parse(/<script type="application\/json" id="explorer-config">(.*?)<\/script>/s.exec(html)![1]!) as ExplorerPageConfig;
+    };
+    const deniedToAnalyst = async (url: string) => (await pageConfig(url)).personas!.find((p) => p.id === 'analyst')!.grants.denied;
+    const routingUrls = Object.fromEntries(Object.values(mesh.subgraphs).map((s) => [s.name, s.url]));
+    const schemas = await loadSubgraphSchemas(loadSupergraphConfig('supergraph.yaml'), { routingUrls });
+    const customers = schemas.find((s) => s.name === 'customers')!;
+    const source = readFileSync('subgraphs/customers/schema.graphql', 'utf8');
+    // birthDate needs sales:read instead of customers:pii:read: the Analyst (sales:read) may read it.
+    const changed = source.replace(/(birthDate: String @requiresScopes\(scopes: )\[\["customers:pii:read"\]\]/, '$1[["sales:read"]]');
+    expect(changed).not.toBe(source);
+    const dir = mkdtempSync(join(tmpdir(), 'explorer-reload-'));
+    const file = join(dir, 'supergraph.graphql');
+    writeFileSync(file, mesh.supergraphSdl);
+    const gateway = await startGateway({ supergraphSdl: mesh.supergraphSdl, watch: { path: file }, port: 0, config: testConfig() });
+    try {
+      expect(await deniedToAnalyst(gateway.url)).toContain('Customer.birthDate');
+      // Written aside and renamed over, as deploys do: the file watcher never reads half a file.
+      writeFileSync(`${file}.next`, composeSubgraphs(schemas.map((s) => (s === customers ? { ...s, typeDefs: parse(changed) } : s))).supergraphSdl);
+      renameSync(`${file}.next`, file);
+      const reloaded = gateway.reloads.next();
+      await gateway.reload('test');
+      expect(await reloaded).toBe('reloaded');
+      expect(await deniedToAnalyst(gateway.url)).not.toContain('Customer.birthDate');
+      expect(await deniedToAnalyst(gateway.url)).toContain('Customer.fullName');
+    } finally {
+      await gateway.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+
+  it('are offered on the development secret, never with NODE_ENV=production or a real secret', () => {
+    expect(personasEnabled(testConfig(), { NODE_ENV: 'development' })).toBe(true);
+    expect(personasEnabled(testConfig(), { NODE_ENV: 'production' })).toBe(false);
+    expect(personasEnabled(testConfig({ developmentSecret: false }), { NODE_ENV: 'development' })).toBe(false);
   });
 });

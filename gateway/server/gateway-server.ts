@@ -14,17 +14,15 @@ import { listen } from '../../subgraphs/mesh/http-server.js';
 import { IdentitySigner } from '../../subgraphs/mesh/identity.js';
 import { createLogger } from '../../subgraphs/mesh/logger.js';
 import { graphqlSpansPlugin, serveTraced } from '../../subgraphs/mesh/request-spans.js';
-import { mintToken } from '../authentication/mint-token.js';
 import { JwtAuthenticator } from '../authentication/jwt-authenticator.js';
 import { RequestIdentities } from '../authentication/request-identity.js';
-import type { Authorizer } from '../authorization/authorizer.js';
 import { AuthorizingGateway, rejectedStatusPlugin } from '../authorization/authorizing-gateway.js';
 import { PolicyBook } from '../authorization/policy-book.js';
 import { catalogIdentity, type CatalogOptions } from '../catalog/catalog.js';
 import { openAudit, type PrivacyOptions } from '../privacy/privacy.js';
 import { gatewayConfigFromEnv, type GatewayConfig } from '../config/gateway-config.js';
 import { defaultSettings, parseDuration, subgraphTimeoutMs } from '../config/gateway-settings.js';
-import { ExplorerPage } from '../explorer/explorer-page.js';
+import { GatewayExplorer } from '../explorer/gateway-explorer.js';
 import { preparedOperationPlugin } from '../operation/prepared-operation-plugin.js';
 import { Supergraph } from '../supergraph/supergraph.js';
 import { SupergraphWatcher, type ReloadOutcome, type SupergraphOrigin } from '../supergraph/supergraph-watcher.js';
@@ -178,12 +176,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const servedBySchema = new WeakMap<GraphQLSchema, ServedSupergraph>();
   apolloGateway.onSchemaLoadOrUpdate(({ apiSchema }) => void servedBySchema.set(apiSchema, building ?? current));
   await apollo.start();
-  const explorer = new ExplorerPage({
-    endpoint: '/graphql',
-    title: 'Data Mesh Explorer',
-    // On the development secret only, the explorer comes with a token that can run the example.
-    headers: config.developmentSecret ? { Authorization: `Bearer ${await explorerDevelopmentToken(config, current.authorizer)}` } : undefined,
-  });
+  // The explorer; on the development secret only (never in production), with personas whose tokens are in the page.
+  const explorer = await GatewayExplorer.start({ endpoint: '/graphql', title: 'Data Mesh Explorer', config, settings, authorizer: () => current.authorizer });
 
   const prometheus = settings.telemetry.metrics.prometheus;
   const handle = async (req: IncomingMessage, res: ServerResponse, record: RequestRecord) => {
@@ -216,7 +210,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     if (span?.isRecording()) record.traceId = span.spanContext().traceId;
     if (cors.handle(req, res)) return;
     if (req.method === 'GET' && wantsHtml(req)) {
-      const { body, encoding } = explorer.body(req.headers['accept-encoding']);
+      const { body, encoding } = (await explorer.current()).body(req.headers['accept-encoding']);
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', ...(encoding ? { 'content-encoding': encoding } : {}), vary: 'accept-encoding' });
       return res.end(body);
     }
@@ -315,6 +309,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     // Requests in flight keep the previous one (their context holds it); only its refresh timer stops.
     previous.catalog.close();
     previous.privacy.close();
+    // What the explorer's personas grant depends on the supergraph.
+    await explorer.refresh().catch((error) => log.warn('explorer: personas not recomputed', { error: String(error) }));
   };
   const outcomes: ((outcome: ReloadOutcome) => void)[] = [];
   const watcher = new SupergraphWatcher(options.watch ?? {}, current.base, apply, log, (outcome) => {
@@ -352,21 +348,6 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       audit?.close();
     },
   };
-}
-
-/** A 12-hour token holding every scope the supergraph names, plus the finance department claim. */
-function explorerDevelopmentToken(config: GatewayConfig, authorizer: Authorizer): Promise<string> {
-  const scopes = new Set<string>();
-  for (const r of [...authorizer.index.fields.values(), ...authorizer.index.types.values()]) for (const all of r.scopes ?? []) for (const s of all) scopes.add(s);
-  return mintToken({
-    secret: config.jwt.secret!,
-    subject: 'explorer-developer',
-    scopes: [...scopes].sort(),
-    claims: { department: 'finance' },
-    expiresIn: '12h',
-    issuer: config.jwt.issuer,
-    audience: config.jwt.audience,
-  });
 }
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);

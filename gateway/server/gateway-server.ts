@@ -217,7 +217,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     if (span?.isRecording()) record.traceId = span.spanContext().traceId;
     if (cors.handle(req, res)) return;
     if (req.method === 'GET' && wantsHtml(req)) {
-      const { body, encoding } = explorer.body(req.headers['accept-encoding']);
+      const { body, encoding } = await explorer.body(req.headers['accept-encoding']);
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', ...(encoding ? { 'content-encoding': encoding } : {}), vary: 'accept-encoding' });
       return res.end(body);
     }

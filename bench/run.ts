@@ -230,7 +230,8 @@ type Metrics = Record<string, { sql: number; requests: number }>;
 async function readMetrics(subgraphs: Subgraph[]): Promise<Metrics> {
   const entries = await Promise.all(
     subgraphs.map(async (s) => {
-      const text = await fetch(s.metricsUrl, { signal: AbortSignal.timeout(5000) }).then((r) => r.text());
+      // Generous: on a loaded machine a subgraph may still be working off the load window's backlog.
+      const text = await fetch(s.metricsUrl, { signal: AbortSignal.timeout(60_000) }).then((r) => r.text());
       const num = (metric: string) => Number(new RegExp(`^${metric}\\{[^}]*\\}\\s+(\\d+)`, 'm').exec(text)?.[1] ?? NaN);
       return [s.name, { sql: num('subgraph_sql_statements_total'), requests: num('subgraph_graphql_requests_total') }] as const;
     }),

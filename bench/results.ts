@@ -226,9 +226,27 @@ export function renderChart(r: BenchResults): string {
   const groupW = Math.max(150, gateways.length * 34 + 30);
   const m = { top: 64, right: 20, bottom: 86, left: 70 };
   const width = Math.max(720, m.left + m.right + groupW * groups.length);
-  const height = 440;
+  // Legend entries (with each gateway's memory), laid out in as many rows as the width needs.
+  const peakOf = (id: string) => Math.max(0, ...r.load.filter((l) => l.gateway === id).map((l) => l.peakRssMiB));
+  const apolloPeak = peakOf('apollo');
+  const legend = gateways.map((g) => {
+    const peak = peakOf(g.id);
+    return `${g.label}: peak RSS ${fmt(peak)} MiB${apolloPeak > 0 && g.id !== 'apollo' ? ` (${fmt(peak / apolloPeak, 2)}× Apollo)` : ''}`;
+  });
+  const legendWidth = (text: string) => 36 + text.length * 7;
+  const legendRows: number[][] = [[]];
+  let rowWidth = 0;
+  legend.forEach((text, i) => {
+    if (rowWidth > 0 && m.left + rowWidth + legendWidth(text) > width - m.right) {
+      legendRows.push([]);
+      rowWidth = 0;
+    }
+    legendRows[legendRows.length - 1]!.push(i);
+    rowWidth += legendWidth(text);
+  });
+  const height = 440 + (legendRows.length - 1) * 20;
   const plotW = width - m.left - m.right;
-  const plotH = height - m.top - m.bottom;
+  const plotH = 440 - m.top - m.bottom;
   const top = log ? Math.pow(10, Math.ceil(Math.log10(max))) : niceCeil(max);
   const bottom = log ? Math.pow(10, Math.floor(Math.log10(min))) : 0;
   const y = (v: number) =>
@@ -241,7 +259,7 @@ export function renderChart(r: BenchResults): string {
     `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" font-family="system-ui, -apple-system, Segoe UI, Helvetica, Arial, sans-serif" font-size="12">`,
     `<rect width="100%" height="100%" fill="#ffffff"/>`,
     `<text x="${m.left}" y="24" font-size="16" font-weight="600" fill="#111827">Requests per second by query and gateway${log ? ' (log scale)' : ''}</text>`,
-    `<text x="${m.left}" y="44" fill="#4b5563">${esc(`${r.machine.cores} cores (${r.machine.cpuModel}), Node ${r.machine.node}, ${r.settings.connections} connections, ${r.settings.durationSeconds} s per query, ${r.date.slice(0, 10)}${r.mode === 'quick' ? ' — QUICK MODE' : ''}`)}</text>`,
+    `<text x="${m.left}" y="44" fill="#4b5563">${esc(`${r.machine.cores} cores (${r.machine.cpuModel}), Node ${r.machine.node}, ${r.settings.connections} connections, ${r.settings.durationSeconds} s per query, ${r.date.slice(0, 10)}${r.mode === 'quick' ? ' — QUICK MODE' : ''}${r.valid ? '' : ' — INVALID RUN (see problems in the results)'}`)}</text>`,
   );
   const ticks = log ? logTicks(bottom, top) : Array.from({ length: 6 }, (_, i) => (top / 5) * i);
   for (const t of ticks) {
@@ -282,17 +300,15 @@ export function renderChart(r: BenchResults): string {
     }
   });
   parts.push(`<line x1="${m.left}" x2="${width - m.right}" y1="${m.top + plotH}" y2="${m.top + plotH}" stroke="#9ca3af"/>`);
-  let lx = m.left;
-  const ly = height - 20;
-  // Memory next to each gateway's name: its highest peak RSS under load, and that over Apollo Gateway's.
-  const peakOf = (id: string) => Math.max(0, ...r.load.filter((l) => l.gateway === id).map((l) => l.peakRssMiB));
-  const apolloPeak = peakOf('apollo');
-  gateways.forEach((g, gi) => {
-    const peak = peakOf(g.id);
-    const text = `${g.label}: peak RSS ${fmt(peak)} MiB${apolloPeak > 0 && g.id !== 'apollo' ? ` (${fmt(peak / apolloPeak, 2)}× Apollo)` : ''}`;
-    parts.push(`<rect x="${lx}" y="${ly - 10}" width="12" height="12" fill="${colorOf(g.id, gi)}"/>`);
-    parts.push(`<text x="${lx + 16}" y="${ly}" fill="#111827">${esc(text)}</text>`);
-    lx += 30 + text.length * 6.2;
+  legendRows.forEach((row, ri) => {
+    let lx = m.left;
+    const ly = height - 20 - (legendRows.length - 1 - ri) * 20;
+    for (const gi of row) {
+      const g = gateways[gi]!;
+      parts.push(`<rect x="${lx}" y="${ly - 10}" width="12" height="12" fill="${colorOf(g.id, gi)}"/>`);
+      parts.push(`<text x="${lx + 16}" y="${ly}" fill="#111827">${esc(legend[gi]!)}</text>`);
+      lx += legendWidth(legend[gi]!);
+    }
   });
   parts.push('</svg>');
   return parts.join('\n') + '\n';

@@ -119,12 +119,19 @@ describe('inbound in-flight de-duplication', () => {
     ['other variables', { variables: { first: 3 } }, { variables: { first: 4 } }],
     ['a variable sent or not', { variables: { first: 3 } }, { variables: { first: 3, category: null } }],
     ['another operation of the document', { operationName: 'A' }, { operationName: 'B' }],
+    ['a malformed operation name (a 400 of its own)', { operationName: 'A' }, { operationName: ['A'] }],
     ['another document (an alias)', { query: '{ products { name } }' }, { query: '{ products { title: name } }' }],
     ['an APQ hash (its lookup can change the answer)', {}, { extensions: { persistedQuery: { version: 1, sha256Hash: 'abc' } } }],
   ])('never shares between requests with %s', async (_name, a, b) => {
     const auth = { authorization: `Bearer ${await token('a', ['products:read'])}` };
     const query = 'query A($first: Int, $category: String) { products(first: $first, category: $category) { name } } query B { products { id } }';
     expect(await executions([auth, { query, operationName: 'A', ...a }], [auth, { query, operationName: 'A', ...b }])).toBe(2);
+  });
+
+  it('never lets a malformed operation name (answered 400) share with an absent one', async () => {
+    const body = { query: 'query Only { products { id } }' };
+    expect(await executions([{}, body], [{}, { ...body, operationName: 5 }])).toBe(2);
+    expect(await keyOf({}, { ...body, operationName: 5 })).toBeNull();
   });
 
   it('never shares mutations (however spelt), and keeps nothing once answered', async () => {

@@ -23,7 +23,8 @@ export function sharingKey(req: IncomingMessage, identityKey: string, body: unkn
   const h = req.headers;
   const head = `${req.method}\n${identityKey}\n${h.accept ?? ''}\n${h['x-cost-extensions'] ?? ''}\n`;
   if (facts && isRecord(body)) {
-    if (!facts.readOnly) return null;
+    // A malformed operationName (Apollo answers 400) must not share with an absent one.
+    if (!facts.readOnly || (body.operationName != null && typeof body.operationName !== 'string')) return null;
     const variables = canonicalJson(body.variables ?? null);
     const persisted = isRecord(body.extensions) && body.extensions.persistedQuery !== undefined ? canonicalJson(body.extensions.persistedQuery) : '';
     if (variables === null || persisted === null) return null;

@@ -128,10 +128,11 @@ describe('inbound in-flight de-duplication', () => {
     expect(await executions([auth, { query, operationName: 'A', ...a }], [auth, { query, operationName: 'A', ...b }])).toBe(2);
   });
 
-  it('never lets a malformed operation name (answered 400) share with an absent one', async () => {
+  it('never lets a malformed operation name or extensions (answered 400) share with an absent one', async () => {
     const body = { query: 'query Only { products { id } }' };
     expect(await executions([{}, body], [{}, { ...body, operationName: 5 }])).toBe(2);
     expect(await keyOf({}, { ...body, operationName: 5 })).toBeNull();
+    expect(await executions([{}, body], [{}, { ...body, extensions: 'x' }])).toBe(2);
   });
 
   it('never shares mutations (however spelt), and keeps nothing once answered', async () => {

@@ -23,8 +23,9 @@ export function sharingKey(req: IncomingMessage, identityKey: string, body: unkn
   const h = req.headers;
   const head = `${req.method}\n${identityKey}\n${h.accept ?? ''}\n${h['x-cost-extensions'] ?? ''}\n`;
   if (facts && isRecord(body)) {
-    // A malformed operationName (Apollo answers 400) must not share with an absent one.
+    // A malformed operationName or extensions (Apollo answers 400) must not share with an absent one.
     if (!facts.readOnly || (body.operationName != null && typeof body.operationName !== 'string')) return null;
+    if (body.extensions != null && !isRecord(body.extensions)) return null;
     const variables = canonicalJson(body.variables ?? null);
     const persisted = isRecord(body.extensions) && body.extensions.persistedQuery !== undefined ? canonicalJson(body.extensions.persistedQuery) : '';
     if (variables === null || persisted === null) return null;

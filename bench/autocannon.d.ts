@@ -25,6 +25,8 @@ declare module 'autocannon' {
     timeout?: number;
     pipelining?: number;
     verifyBody?: (body: string) => boolean;
+    /** Per-request templates; `setupRequest` may rewrite each request before it is sent. */
+    requests?: { setupRequest?: (request: { body?: string; headers?: Record<string, string> }) => { body?: string; headers?: Record<string, string> } }[];
     expectBody?: string;
   }
   interface Result {

@@ -141,3 +141,11 @@ export const QUERIES: BenchQuery[] = [
 export function requestBody(q: BenchQuery): string {
   return JSON.stringify({ query: q.query, variables: q.variables, operationName: q.operationName });
 }
+
+/**
+ * The same request with an `extensions` entry no gateway reads, different for every `n`: bodies
+ * that are never byte-identical but ask for the very same execution (the unique-body scenario).
+ */
+export function uniqueRequestBody(q: BenchQuery, n: number): string {
+  return JSON.stringify({ query: q.query, variables: q.variables, operationName: q.operationName, extensions: { benchRequestId: n } });
+}

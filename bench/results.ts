@@ -54,9 +54,11 @@ export interface LoadResult {
   /**
    * `same`: every connection sends the same token (one user hammering one query: what in-flight
    * deduplication shares). `distinct`: each connection is a different user (its own token), so
-   * no two requests in flight may share an execution: the cost of actually executing.
+   * no two requests in flight may share an execution: the cost of actually executing. `unique`:
+   * one user, but every request body is unique (an `extensions` entry no gateway reads differs per
+   * request): sharing keyed by raw bytes shares nothing, sharing keyed by the operation does.
    */
-  callers: 'same' | 'distinct';
+  callers: Callers;
   /** Measurements taken (a measurement disturbed by other processes is taken again). */
   attempts: number;
   durationSeconds: number;
@@ -86,13 +88,18 @@ export interface LoadResult {
   subgraphRequestsPerOperation: number;
 }
 
+/** The load scenarios: see LoadResult.callers. */
+export type Callers = 'same' | 'distinct' | 'unique';
+
 export interface Ratio {
   query: string;
-  callers: 'same' | 'distinct';
+  callers: Callers;
   /** ours req/s ÷ the other gateway's req/s; null when one of them was not run. */
   oursOverApollo: number | null;
   oursOverHive: number | null;
   oursOverHiveDedup: number | null;
+  /** ours peak RSS ÷ Apollo Gateway's, same query and scenario (< 1: ours uses less memory); null when not run. */
+  rssOursOverApollo?: number | null;
 }
 
 export interface BenchResults {
@@ -104,7 +111,7 @@ export interface BenchResults {
   /** Not invalidating, but worth knowing (e.g. the machine was busy with other work). */
   warnings: string[];
   machine: MachineInfo;
-  settings: { connections: number; durationSeconds: number; warmupSeconds: number; scale: number; callers: ('same' | 'distinct')[]; commit: string };
+  settings: { connections: number; durationSeconds: number; warmupSeconds: number; scale: number; callers: Callers[]; commit: string };
   auth: { scopes: string[]; claims: Record<string, string> };
   gateways: GatewayInfo[];
   queries: QueryInfo[];
@@ -166,9 +173,9 @@ export function formatReport(r: BenchResults): string {
     out.push('', 'req/s ratios (ours ÷ other; > 1 means ours is faster)');
     out.push(
       table(
-        ['query', 'callers', 'ours/apollo', 'ours/hive', 'ours/hive-dedup'],
-        r.ratios.map((x) => [x.query, x.callers, fmt(x.oursOverApollo, 2), fmt(x.oursOverHive, 2), fmt(x.oursOverHiveDedup, 2)]),
-        [false, false, true, true, true],
+        ['query', 'callers', 'ours/apollo', 'ours/hive', 'ours/hive-dedup', 'RSS ours/apollo'],
+        r.ratios.map((x) => [x.query, x.callers, fmt(x.oursOverApollo, 2), fmt(x.oursOverHive, 2), fmt(x.oursOverHiveDedup, 2), fmt(x.rssOursOverApollo, 2)]),
+        [false, false, true, true, true, true],
       ),
     );
   }
@@ -190,8 +197,12 @@ export function formatReport(r: BenchResults): string {
 // ---------------------------------------------------------------------------------------------
 // Chart: grouped bars of req/s, one group per query, one bar per gateway.
 
-const scenario = (callers: string) =>
-  callers === 'same' ? 'one caller: identical requests in flight may share' : 'a different caller per connection: every request executes';
+const SCENARIOS: Record<string, string> = {
+  same: 'one caller, identical bodies',
+  unique: 'one caller, a unique body per request',
+  distinct: 'a caller per connection: every request executes',
+};
+const scenario = (callers: string) => SCENARIOS[callers] ?? callers;
 
 const COLORS = ['#10b981', '#8b5cf6', '#ec4899'];
 const GATEWAY_COLORS: Record<string, string> = { ours: '#2563eb', apollo: '#9ca3af', hive: '#fbbf24', 'hive-dedup': '#c2410c' };
@@ -215,9 +226,27 @@ export function renderChart(r: BenchResults): string {
   const groupW = Math.max(150, gateways.length * 34 + 30);
   const m = { top: 64, right: 20, bottom: 86, left: 70 };
   const width = Math.max(720, m.left + m.right + groupW * groups.length);
-  const height = 440;
+  // Legend entries (with each gateway's memory), laid out in as many rows as the width needs.
+  const peakOf = (id: string) => Math.max(0, ...r.load.filter((l) => l.gateway === id).map((l) => l.peakRssMiB));
+  const apolloPeak = peakOf('apollo');
+  const legend = gateways.map((g) => {
+    const peak = peakOf(g.id);
+    return `${g.label}: peak RSS ${fmt(peak)} MiB${apolloPeak > 0 && g.id !== 'apollo' ? ` (${fmt(peak / apolloPeak, 2)}× Apollo)` : ''}`;
+  });
+  const legendWidth = (text: string) => 36 + text.length * 7;
+  const legendRows: number[][] = [[]];
+  let rowWidth = 0;
+  legend.forEach((text, i) => {
+    if (rowWidth > 0 && m.left + rowWidth + legendWidth(text) > width - m.right) {
+      legendRows.push([]);
+      rowWidth = 0;
+    }
+    legendRows[legendRows.length - 1]!.push(i);
+    rowWidth += legendWidth(text);
+  });
+  const height = 440 + (legendRows.length - 1) * 20;
   const plotW = width - m.left - m.right;
-  const plotH = height - m.top - m.bottom;
+  const plotH = 440 - m.top - m.bottom;
   const top = log ? Math.pow(10, Math.ceil(Math.log10(max))) : niceCeil(max);
   const bottom = log ? Math.pow(10, Math.floor(Math.log10(min))) : 0;
   const y = (v: number) =>
@@ -230,7 +259,7 @@ export function renderChart(r: BenchResults): string {
     `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" font-family="system-ui, -apple-system, Segoe UI, Helvetica, Arial, sans-serif" font-size="12">`,
     `<rect width="100%" height="100%" fill="#ffffff"/>`,
     `<text x="${m.left}" y="24" font-size="16" font-weight="600" fill="#111827">Requests per second by query and gateway${log ? ' (log scale)' : ''}</text>`,
-    `<text x="${m.left}" y="44" fill="#4b5563">${esc(`${r.machine.cores} cores (${r.machine.cpuModel}), Node ${r.machine.node}, ${r.settings.connections} connections, ${r.settings.durationSeconds} s per query, ${r.date.slice(0, 10)}${r.mode === 'quick' ? ' — QUICK MODE' : ''}`)}</text>`,
+    `<text x="${m.left}" y="44" fill="#4b5563">${esc(`${r.machine.cores} cores (${r.machine.cpuModel}), Node ${r.machine.node}, ${r.settings.connections} connections, ${r.settings.durationSeconds} s per query, ${r.date.slice(0, 10)}${r.mode === 'quick' ? ' — QUICK MODE' : ''}${r.valid ? '' : ' — INVALID RUN (see problems in the results)'}`)}</text>`,
   );
   const ticks = log ? logTicks(bottom, top) : Array.from({ length: 6 }, (_, i) => (top / 5) * i);
   for (const t of ticks) {
@@ -271,12 +300,15 @@ export function renderChart(r: BenchResults): string {
     }
   });
   parts.push(`<line x1="${m.left}" x2="${width - m.right}" y1="${m.top + plotH}" y2="${m.top + plotH}" stroke="#9ca3af"/>`);
-  let lx = m.left;
-  const ly = height - 20;
-  gateways.forEach((g, gi) => {
-    parts.push(`<rect x="${lx}" y="${ly - 10}" width="12" height="12" fill="${colorOf(g.id, gi)}"/>`);
-    parts.push(`<text x="${lx + 16}" y="${ly}" fill="#111827">${esc(g.label)}</text>`);
-    lx += 30 + g.label.length * 6.6;
+  legendRows.forEach((row, ri) => {
+    let lx = m.left;
+    const ly = height - 20 - (legendRows.length - 1 - ri) * 20;
+    for (const gi of row) {
+      const g = gateways[gi]!;
+      parts.push(`<rect x="${lx}" y="${ly - 10}" width="12" height="12" fill="${colorOf(g.id, gi)}"/>`);
+      parts.push(`<text x="${lx + 16}" y="${ly}" fill="#111827">${esc(legend[gi]!)}</text>`);
+      lx += legendWidth(legend[gi]!);
+    }
   });
   parts.push('</svg>');
   return parts.join('\n') + '\n';

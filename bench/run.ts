@@ -8,7 +8,7 @@
  *   npm run bench -- --hostile          hostile requests: refusals, /health meanwhile, memory → bench/hostile-results.json
  *
  * Options: --gateways ours,apollo,hive,hive-dedup  --queries lookup,deep,wide  --duration S
- *          --warmup S  --connections N  --callers same,distinct  --max-attempts N  --quiet-wait S  --scale S
+ *          --warmup S  --connections N  --callers same,unique,distinct  --max-attempts N  --quiet-wait S  --scale S
  *          --data-dir DIR  --work-dir DIR  --out FILE  --svg FILE
  * (--profile honours --callers, --queries, --duration and --connections.)
  *
@@ -33,8 +33,8 @@ import { BENCH_CLAIMS, BENCH_SCOPES, baselineSubgraphHeaders, governanceEnv, IDE
 import { cpuSeconds, freePort, machineBusySeconds, memory, MemorySampler, procAvailable, spawnChild, waitUntil, type Child } from './processes.js';
 import { runHostile } from './hostile.js';
 import { formatProfileSummary, summariseProfile } from './profile.js';
-import { QUERIES, requestBody, type BenchQuery } from './queries.js';
-import { formatReport, renderChart, type BenchResults, type CheckResult, type GatewayInfo, type LoadResult, type Ratio } from './results.js';
+import { QUERIES, requestBody, uniqueRequestBody, type BenchQuery } from './queries.js';
+import { formatReport, renderChart, type BenchResults, type Callers, type CheckResult, type GatewayInfo, type LoadResult, type Ratio } from './results.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const HIVE_DIR = join(ROOT, 'bench/hive');
@@ -230,7 +230,8 @@ type Metrics = Record<string, { sql: number; requests: number }>;
 async function readMetrics(subgraphs: Subgraph[]): Promise<Metrics> {
   const entries = await Promise.all(
     subgraphs.map(async (s) => {
-      const text = await fetch(s.metricsUrl, { signal: AbortSignal.timeout(5000) }).then((r) => r.text());
+      // Generous: on a loaded machine a subgraph may still be working off the load window's backlog.
+      const text = await fetch(s.metricsUrl, { signal: AbortSignal.timeout(60_000) }).then((r) => r.text());
       const num = (metric: string) => Number(new RegExp(`^${metric}\\{[^}]*\\}\\s+(\\d+)`, 'm').exec(text)?.[1] ?? NaN);
       return [s.name, { sql: num('subgraph_sql_statements_total'), requests: num('subgraph_graphql_requests_total') }] as const;
     }),
@@ -344,6 +345,8 @@ async function measureLoad(a: {
   headers: Record<string, string>;
   /** Per-connection headers (distinct callers: one user each), or undefined: every connection sends `headers`. */
   callerHeaders?: Record<string, string>[];
+  /** Every request's body differs (an unused `extensions` entry): the unique-body scenario. */
+  uniqueBodies?: boolean;
   query: BenchQuery;
   expectedBody: string | undefined;
   gatewayPid: number;
@@ -358,12 +361,14 @@ async function measureLoad(a: {
   let differing = 0;
   const headers = { 'content-type': 'application/json', accept: 'application/json', ...a.headers };
   let connection = 0;
+  let sequence = 0;
   const options = {
     url: a.url,
     method: 'POST',
     headers,
     body: requestBody(q),
     connections: s.connections,
+    ...(a.uniqueBodies ? { requests: [{ setupRequest: (request: { body?: string }) => ({ ...request, body: uniqueRequestBody(q, ++sequence) }) }] } : {}),
     // Distinct callers: each connection is another user, so no two requests in flight share credentials.
     ...(a.callerHeaders
       ? {
@@ -445,7 +450,6 @@ async function measureLoad(a: {
 // ---------------------------------------------------------------------------------------------
 // Main
 
-type Callers = 'same' | 'distinct';
 
 interface Settings {
   quick: boolean;
@@ -483,7 +487,7 @@ and bench/results.svg. --quick: a few seconds, ours and apollo, answers checked,
     warmup: { type: 'string', value: 'S', description: 'seconds of warm-up before each measurement' },
     connections: { type: 'string', value: 'N', description: 'concurrent connections' },
     scale: { type: 'string', value: 'N', default: '1', description: 'seed size of the subgraphs\' databases' },
-    callers: { type: 'string', value: 'LIST', default: 'same,distinct', description: 'one caller (same token) and/or distinct callers' },
+    callers: { type: 'string', value: 'LIST', default: 'same,unique,distinct', description: 'one caller (same token), one caller with a unique body per request, and/or distinct callers' },
     'max-attempts': { type: 'string', value: 'N', description: 'measurements per cell before giving up on a quiet machine' },
     'quiet-wait': { type: 'string', value: 'S', description: 'longest wait for the machine to be quiet before measuring' },
     'data-dir': { type: 'string', value: 'DIR', description: 'where the benchmark databases are' },
@@ -520,7 +524,7 @@ function readSettings(argv: string[]): Settings {
   const workDir = resolve(values['work-dir'] ?? join(ROOT, 'bench/results/tmp'));
   const out = resolve(values.out ?? (quick || profile ? join(workDir, 'quick-results.json') : join(ROOT, 'bench/results.json')));
   const callers = values.callers!.split(',').map((c) => {
-    if (c !== 'same' && c !== 'distinct') throw new Error(`--callers takes same and/or distinct, got "${c}"`);
+    if (c !== 'same' && c !== 'distinct' && c !== 'unique') throw new Error(`--callers takes same, unique and/or distinct, got "${c}"`);
     return c as Callers;
   });
   return {
@@ -698,8 +702,8 @@ async function main() {
       for (const callers of s.callers) {
         for (const q of s.queries.filter((x) => !x.scalingOnly)) {
           if (checks.some((c) => c.gateway === spec.id && c.query === q.id && !c.ok)) continue;
-          const tag = `${spec.id} / ${q.id} / ${callers} caller${callers === 'same' ? '' : 's'}`;
-          const load = await measureLoad({ s, url, headers, callerHeaders: callers === 'distinct' ? distinct.map((c) => callerHeadersFor(spec, c)) : undefined, query: q, expectedBody: expected.get(q.id), gatewayPid: child.pid, subgraphs, subgraphPids, sampler, warn: (m) => warnings.push(`${tag}: ${m}`) });
+          const tag = `${spec.id} / ${q.id} / ${callers === 'unique' ? 'one caller, unique bodies' : `${callers} caller${callers === 'same' ? '' : 's'}`}`;
+          const load = await measureLoad({ s, url, headers, callerHeaders: callers === 'distinct' ? distinct.map((c) => callerHeadersFor(spec, c)) : undefined, uniqueBodies: callers === 'unique', query: q, expectedBody: expected.get(q.id), gatewayPid: child.pid, subgraphs, subgraphPids, sampler, warn: (m) => warnings.push(`${tag}: ${m}`) });
           loads.push({ gateway: spec.id, query: q.id, callers, ...load });
           if (load.otherCpuPercent > DISTURBED_PERCENT) {
             warnings.push(`${tag}: other processes used ${load.otherCpuPercent}% of a core during the measurement (after ${load.attempts} attempts); figures are disturbed`);
@@ -720,7 +724,8 @@ async function main() {
     }
 
     // 4. Results.
-    const rpsOf = (g: string, q: string, c: Callers) => loads.find((l) => l.gateway === g && l.query === q && l.callers === c)?.requestsPerSecond;
+    const loadOf = (g: string, q: string, c: Callers) => loads.find((l) => l.gateway === g && l.query === q && l.callers === c);
+    const rpsOf = (g: string, q: string, c: Callers) => loadOf(g, q, c)?.requestsPerSecond;
     const ratios: Ratio[] = s.callers.flatMap((callers) =>
       s.queries
         .filter((q) => !q.scalingOnly && rpsOf('ours', q.id, callers) !== undefined)
@@ -730,7 +735,10 @@ async function main() {
             const b = rpsOf(other, q.id, callers);
             return a && b ? round(a / b, 3) : null;
           };
-          return { query: q.id, callers, oursOverApollo: ratio('apollo'), oursOverHive: ratio('hive'), oursOverHiveDedup: ratio('hive-dedup') };
+          const ours = loadOf('ours', q.id, callers)?.peakRssMiB;
+          const apollo = loadOf('apollo', q.id, callers)?.peakRssMiB;
+          const rssOursOverApollo = ours && apollo ? round(ours / apollo, 3) : null;
+          return { query: q.id, callers, oursOverApollo: ratio('apollo'), oursOverHive: ratio('hive'), oursOverHiveDedup: ratio('hive-dedup'), rssOursOverApollo };
         }),
     );
     const wideQueries = s.queries.filter((q) => q.operationName === 'WideList').sort((a, b) => Number(a.variables.first) - Number(b.variables.first));
@@ -818,6 +826,7 @@ async function profileOurs(
         ...(callers === 'distinct'
           ? { setupClient: (client: { setHeaders(h: Record<string, string>): void }) => client.setHeaders({ ...base, ...distinct[connection++ % distinct.length] }) }
           : {}),
+        ...(callers === 'unique' ? { requests: [{ setupRequest: (request: { body?: string }) => ({ ...request, body: uniqueRequestBody(q, ++connection) }) }] } : {}),
       });
       console.log(`  ${q.id} (${callers} callers): ${(result.requests.total / result.duration).toFixed(1)} req/s (profiling slows it down), ${result.non2xx} non-2xx`);
     }

@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import { canonicalJson } from '../../subgraphs/mesh/canonical-json.js';
 import { HttpError } from '../../subgraphs/mesh/http.js';
 import { ANONYMOUS_IDENTITY, type ForwardedIdentity, type IdentitySigner } from '../../subgraphs/mesh/identity.js';
 import type { Caller } from '../authorization/authorizer.js';
@@ -9,6 +10,12 @@ export interface RequestIdentity {
   caller: Caller;
   /** Signed identity forwarded to every subgraph fetch of this request. */
   identityHeader: string;
+  /**
+   * Equal for two requests exactly when everything authorization depends on is: the verified
+   * claims (scopes, policy facts, row-level claims) and the purpose. The forwarded identity is
+   * derived from them, so requests with equal keys may share an execution.
+   */
+  sharingKey: string;
 }
 
 type Derived = {
@@ -17,6 +24,8 @@ type Derived = {
   forwarded: Map<string, ForwardedIdentity>;
   claims: Record<string, unknown>;
   base: ForwardedIdentity;
+  /** The verified claims as canonical JSON ('' when anonymous). */
+  claimsKey: string;
 };
 
 /** What the governance file says about purposes and rows (PolicyBook's view of it). */
@@ -27,6 +36,7 @@ export interface RowGovernance {
 
 const NO_ROW_RULES: RowGovernance = { defaultPurpose: '', rowRules: { scopeFor: () => undefined } };
 const PURPOSES_PER_TOKEN = 8;
+let unsharedTokens = 0;
 
 /**
  * From a request's Authorization header to its identity. An invalid token is a 401, never
@@ -41,6 +51,7 @@ export class RequestIdentities {
     forwarded: new Map(),
     claims: {},
     base: ANONYMOUS_IDENTITY,
+    claimsKey: '',
   };
 
   constructor(
@@ -65,6 +76,7 @@ export class RequestIdentities {
     return {
       caller: { ...derived.caller, purpose },
       identityHeader: await this.signer.header(this.forwardedFor(derived, purpose)),
+      sharingKey: `${purpose}\n${derived.claimsKey}`,
     };
   }
 
@@ -94,6 +106,8 @@ export class RequestIdentities {
         forwarded: new Map(),
         claims: identity.claims,
         base: { authenticated: true, subject: identity.subject, scopes: identity.scopes, claims },
+        // A verified token always has claims: never '' (the anonymous key). Null (too deep) never shares.
+        claimsKey: canonicalJson(identity.claims) ?? `unshared:${++unsharedTokens}`,
       };
       this.derived.set(identity, entry);
     }

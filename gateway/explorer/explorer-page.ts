@@ -1,6 +1,6 @@
-import { css, editorWorkerService, favicon, graphqlWorker, js, jsonWorker } from '@graphql-yoga/render-graphiql/graphiql';
 import { readFileSync } from 'node:fs';
-import { gzipSync } from 'node:zlib';
+import { Worker } from 'node:worker_threads';
+import { gunzipSync } from 'node:zlib';
 import { EXAMPLE_QUERY } from './example-query.js';
 import type { Persona } from './personas.js';
 
@@ -36,12 +36,16 @@ export interface ExplorerPageConfig {
  * request to any other host, so it works offline and behind strict firewalls. Around it, the
  * page's own script: a persona switcher (development only) that says what each token grants, field
  * notes in the docs (classification, what a field needs, its data product) from the catalog on the
- * same endpoint, the estimated cost of each run, and a repair of stale stored tabs. Rendered once
- * (it is ~9 MB) and gzipped once, on first demand.
+ * same endpoint, the estimated cost of each run, and a repair of stale stored tabs.
+ *
+ * The page is ~9 MB, and the module holding GraphiQL's bundle costs a process ~60 MB of resident
+ * memory for its whole life once loaded. So the page is rendered and gzipped in a short-lived worker
+ * thread whose memory goes when it exits: the gateway keeps the gzipped page (~2 MB), and the plain
+ * page for a client that does not accept gzip, on demand.
  */
 export class ExplorerPage {
-  readonly html: Buffer;
-  private gzipped: Buffer | undefined;
+  private readonly gzipped: Promise<Buffer>;
+  private html: Buffer | undefined;
 
   constructor(options: ExplorerPageOptions) {
     const config: ExplorerPageConfig = {
@@ -52,13 +56,21 @@ export class ExplorerPage {
       defaultPersona: options.personas?.length ? (options.defaultPersona ?? options.personas[0]!.id) : null,
       demandControl: options.demandControl ?? null,
     };
-    this.html = Buffer.from(renderPage(config));
+    this.gzipped = renderInWorker({ title: escapeHtml(config.title), configJson: scriptJson(config), uiJs: EXPLORER_UI_JS, uiCss: EXPLORER_UI_CSS });
+    // A failed render surfaces where the page is awaited, never as an unhandled rejection.
+    this.gzipped.catch(() => {});
   }
 
-  body(acceptEncoding: string | undefined): { body: Buffer; encoding?: string } {
-    if (!acceptEncoding || !/\bgzip\b/.test(acceptEncoding)) return { body: this.html };
-    this.gzipped ??= gzipSync(this.html);
-    return { body: this.gzipped, encoding: 'gzip' };
+  /** Resolves once the page is rendered (rejects if it could not be). */
+  async ready(): Promise<void> {
+    await this.gzipped;
+  }
+
+  async body(acceptEncoding: string | undefined): Promise<{ body: Buffer; encoding?: string }> {
+    const gzipped = await this.gzipped;
+    if (acceptEncoding && /\bgzip\b/.test(acceptEncoding)) return { body: gzipped, encoding: 'gzip' };
+    this.html ??= gunzipSync(gzipped);
+    return { body: this.html };
   }
 }
 
@@ -68,39 +80,59 @@ const scriptJson = (value: unknown) => JSON.stringify(value).replace(/</g, '\\u0
 const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 /**
- * The page: @graphql-yoga/render-graphiql's parts (its bundle, styles and workers as Blob URLs),
- * laid out as its own template does, plus the explorer's bar and script. Ours rather than its
- * template because GraphiQL takes functions (a namespaced storage) that a JSON template cannot pass.
+ * The worker's whole program, plain JavaScript so it runs the same from TypeScript sources or a
+ * build: @graphql-yoga/render-graphiql's parts (its bundle, styles and workers as Blob URLs), laid
+ * out as its own template does, plus the explorer's bar and script. Ours rather than its template
+ * because GraphiQL takes functions (a namespaced storage) that a JSON template cannot pass.
  */
-function renderPage(config: ExplorerPageConfig): string {
-  return `<!doctype html>
+const WORKER = `
+const { parentPort, workerData } = require('node:worker_threads');
+const { gzipSync } = require('node:zlib');
+import(workerData.module).then(({ css, editorWorkerService, favicon, graphqlWorker, js, jsonWorker }) => {
+  const { title, configJson, uiJs, uiCss } = workerData;
+  const html = \`<!doctype html>
 <html lang="en">
   <head>
     <meta charset="utf-8" />
-    <title>${escapeHtml(config.title)}</title>
-    <link rel="icon" href="${favicon}" />
-    <style>${css}</style>
-    <style>${EXPLORER_UI_CSS}</style>
+    <title>\${title}</title>
+    <link rel="icon" href="\${favicon}" />
+    <style>\${css}</style>
+    <style>\${uiCss}</style>
   </head>
   <body id="body" class="no-focus-outline">
     <noscript>You need to enable JavaScript to run this app.</noscript>
     <header id="explorer-bar" aria-label="Explorer settings"></header>
     <div id="root"></div>
-    <script type="application/json" id="explorer-config">${scriptJson(config)}</script>
+    <script type="application/json" id="explorer-config">\${configJson}</script>
     <script>
       function prepareBlob(workerContent) {
         return URL.createObjectURL(new Blob([workerContent], { type: 'application/javascript' }));
       }
       const workers = {
-        editorWorkerService: prepareBlob(${JSON.stringify(editorWorkerService)}),
-        json: prepareBlob(${JSON.stringify(jsonWorker)}),
-        graphql: prepareBlob(${JSON.stringify(graphqlWorker)}),
+        editorWorkerService: prepareBlob(\${JSON.stringify(editorWorkerService)}),
+        json: prepareBlob(\${JSON.stringify(jsonWorker)}),
+        graphql: prepareBlob(\${JSON.stringify(graphqlWorker)}),
       };
       self['MonacoEnvironment'] = { globalAPI: false, getWorkerUrl: (moduleId, label) => workers[label] };
-      ${js};
+      \${js};
     </script>
-    <script>${EXPLORER_UI_JS}</script>
+    <script>\${uiJs}</script>
   </body>
 </html>
+\`;
+  const page = gzipSync(Buffer.from(html));
+  const bytes = page.buffer.slice(page.byteOffset, page.byteOffset + page.byteLength);
+  parentPort.postMessage(bytes, [bytes]);
+});
 `;
+
+function renderInWorker(data: { title: string; configJson: string; uiJs: string; uiCss: string }): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    // No --import hooks (tsx) needed in there: the program is JavaScript and imports a package.
+    const module = import.meta.resolve('@graphql-yoga/render-graphiql/graphiql');
+    const worker = new Worker(WORKER, { eval: true, workerData: { module, ...data }, execArgv: [] });
+    worker.once('message', (bytes: ArrayBuffer) => resolve(Buffer.from(bytes)));
+    worker.once('error', reject);
+    worker.once('exit', (code) => reject(new Error(`the explorer page's renderer exited (code ${code}) without a page`)));
+  });
 }

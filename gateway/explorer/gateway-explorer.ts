@@ -75,7 +75,9 @@ export class GatewayExplorer {
 
   private rebuild(): Promise<void> {
     this.rebuilding ??= GatewayExplorer.build(this.options)
-      .then((built) => {
+      // The page being served stays until its successor is rendered.
+      .then(async (built) => {
+        await built.page.ready();
         this.page = built.page;
         this.expiresAt = built.expiresAt;
       })

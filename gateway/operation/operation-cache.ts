@@ -14,6 +14,8 @@ export class PreparedOperation {
     readonly shape: OperationShape,
     /** Apollo's hash of the query text: the key of this operation. */
     readonly queryHash: string,
+    /** Characters of the query text: what the cache's size bound counts. */
+    readonly textLength: number,
   ) {}
 
   derive<T>(key: symbol, make: (shape: OperationShape) => T): T {
@@ -38,15 +40,15 @@ export class OperationCache {
     /** Characters of query text, summed over the cached operations. */
     maxSize = 2_000_000,
   ) {
-    this.cache = new LRUCache({ max, maxSize, sizeCalculation: (op) => Math.max(1, op.shape.document.loc?.end ?? 1_000) });
+    this.cache = new LRUCache({ max, maxSize, sizeCalculation: (op) => Math.max(1, op.textLength) });
   }
 
   /** Throws an OperationError (a coded 400) when the document has no such operation. */
-  get(document: DocumentNode, queryHash: string, operationName: string | null | undefined): PreparedOperation {
+  get(document: DocumentNode, queryHash: string, operationName: string | null | undefined, textLength = 1_000): PreparedOperation {
     const key = `${queryHash}\u0000${operationName ?? ''}`;
     let prepared = this.cache.get(key);
     if (!prepared) {
-      prepared = new PreparedOperation(shapeOperation(this.schema, document, operationName), queryHash);
+      prepared = new PreparedOperation(shapeOperation(this.schema, document, operationName), queryHash, textLength);
       this.cache.set(key, prepared);
     }
     return prepared;

@@ -28,7 +28,7 @@ export function preparedOperationPlugin<C extends OperationContext>(
       return {
         async didResolveOperation(rc) {
           const { operations, checks } = select(rc.contextValue);
-          const operation = operations.get(rc.document, rc.queryHash, rc.request.operationName);
+          const operation = operations.get(rc.document, rc.queryHash, rc.request.operationName, rc.source?.length);
           for (const c of checks) c.check(operation, rc);
           rc.contextValue.operation = operation;
         },

@@ -35,6 +35,7 @@ import { Cors } from './cors.js';
 import type { GatewayContext } from './gateway-context.js';
 import { RequestLifetime } from './cancellation.js';
 import { InflightDedup } from './inflight-dedup.js';
+import { sharingKey } from './sharing-key.js';
 import { Readiness } from './readiness.js';
 import { perSupergraphPlugin, perSupergraphPlugins, serveSupergraph, type ServedSupergraph } from './served-supergraph.js';
 import { hideSuggestionsPlugin, introspectionCheck } from './schema-details.js';
@@ -210,7 +211,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     if (span?.isRecording()) record.traceId = span.spanContext().traceId;
     if (cors.handle(req, res)) return;
     if (req.method === 'GET' && wantsHtml(req)) {
-      const { body, encoding } = (await explorer.current()).body(req.headers['accept-encoding']);
+      const { body, encoding } = await (await explorer.current()).body(req.headers['accept-encoding']);
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', ...(encoding ? { 'content-encoding': encoding } : {}), vary: 'accept-encoding' });
       return res.end(body);
     }
@@ -224,21 +225,21 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     // Trusted documents: an id becomes its body, a body off the safelist is refused, before anything parses it.
     const resolved = isRecord(body) ? documents.resolve(body) : params ? documents.resolveSearch(req, params) : false;
     // Limits before Apollo parses and validates: what they refuse never costs validation time.
-    if (isRecord(body)) current.guard.check(body.query, body.operationName);
-    else if (params) current.guard.check(params.get('query'), params.get('operationName'));
-    const operation = (resolved && body ? JSON.stringify(body) : bodyText) ?? searchOf(req);
+    // What they read of the document (once per text) keys in-flight sharing.
+    const facts = isRecord(body) ? current.guard.check(body.query, body.operationName) : params ? current.guard.check(params.get('query'), params.get('operationName')) : undefined;
+    const raw = (resolved && body ? JSON.stringify(body) : bodyText) ?? searchOf(req);
+    // Who asks (a bad token is a 401 here): derived once per token, so every request pays one lookup.
+    const identity = await identities.of(req);
+    record.subject = typeof identity.caller.claims.sub === 'string' ? identity.caller.claims.sub : null;
     // traffic_shaping.router.timeout (504 GATEWAY_TIMEOUT) or the client hanging up: either one
     // aborts the request's subgraph fetches (a shared execution's, once all its clients are gone).
     const lifetime = new RequestLifetime(res, routerTimeoutMs);
     let executed = false;
     try {
       const result = await dedup.run(
-        req,
-        operation,
+        sharingKey(req, identity.sharingKey, req.method === 'POST' ? body : undefined, raw, facts),
         async (signal) => {
           executed = true;
-          const identity = await identities.of(req);
-          record.subject = typeof identity.caller.claims.sub === 'string' ? identity.caller.claims.sub : null;
           const context: GatewayContext = { ...identity, signal, record };
           return runGraphQL(apollo, req, async () => context, bodyText, body);
         },

@@ -9,6 +9,9 @@ import { CompositionFailed, formatCompositionMessage } from '../composition/comp
 import { DEFAULT_RULES_FILE, formatViolation, loadRuleSeverities } from '../governance/governance.js';
 import { composeAndGovern } from '../supergraph/compose-and-govern.js';
 import { loadSupergraphConfig } from '../config/supergraph-config.js';
+import { ConfigError } from '../config/config-error.js';
+import { DEFAULT_SETTINGS_FILE, loadGatewaySettings } from '../config/gateway-settings.js';
+import { buildContracts } from '../contracts/contracts.js';
 import { runCli } from './run-cli.js';
 
 runCli(async () => {
@@ -36,6 +39,18 @@ nothing is written when composition fails or a rule set to fail is violated (exi
     console.log(`governance: ${governance.rules.length} rules checked, ${failures} failure(s), ${governance.violations.length - failures} warning(s)`);
     if (governance.failed) {
       console.error(`${values.config}: governance failed with ${failures} violation(s); ${values.output} was not written`);
+      process.exitCode = 1;
+      return;
+    }
+    // Contracts (gateway.yaml `contracts`, or GATEWAY_CONFIG's) must hold for this supergraph.
+    const settings = loadGatewaySettings(process.env.GATEWAY_CONFIG ?? DEFAULT_SETTINGS_FILE);
+    try {
+      const contracts = buildContracts(supergraph, settings.contracts, settings.source ?? DEFAULT_SETTINGS_FILE);
+      for (const c of contracts.values()) console.log(`contract ${c.name}: ${c.fields.size} fields, served at ${c.path}`);
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      console.error(error.message);
+      console.error(`${values.config}: a contract fails; ${values.output} was not written`);
       process.exitCode = 1;
       return;
     }

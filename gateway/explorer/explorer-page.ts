@@ -11,12 +11,12 @@ export class ExplorerPage {
   readonly html: Buffer;
   private gzipped: Buffer | undefined;
 
-  constructor(options: { endpoint: string; title: string; headers?: Record<string, string> }) {
+  constructor(options: { endpoint: string; title: string; headers?: Record<string, string>; defaultQuery?: string }) {
     this.html = Buffer.from(
       renderGraphiQL({
         endpoint: options.endpoint,
         title: options.title,
-        defaultQuery: EXAMPLE_QUERY,
+        defaultQuery: options.defaultQuery ?? EXAMPLE_QUERY,
         headers: options.headers ? JSON.stringify(options.headers, null, 2) : undefined,
         shouldPersistHeaders: true,
       }),

@@ -3,7 +3,8 @@
 process.env.APOLLO_TELEMETRY_DISABLED = 'true';
 
 import { ApolloGateway } from '@apollo/gateway';
-import { ApolloServer } from '@apollo/server';
+import { ApolloServer, type ApolloServerOptions } from '@apollo/server';
+import type { GatewayInterface } from '@apollo/server-gateway-interface';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginSchemaReportingDisabled, ApolloServerPluginUsageReportingDisabled } from '@apollo/server/plugin/disabled';
 import { trace } from '@opentelemetry/api';
@@ -25,6 +26,8 @@ import { openAudit, type PrivacyOptions } from '../privacy/privacy.js';
 import { gatewayConfigFromEnv, type GatewayConfig } from '../config/gateway-config.js';
 import { defaultSettings, parseDuration, subgraphTimeoutMs } from '../config/gateway-settings.js';
 import { ExplorerPage } from '../explorer/explorer-page.js';
+import { ContractEndpoints, contractExampleQuery } from '../contracts/contract-endpoints.js';
+import { contractNameOf } from '../contracts/contracts.js';
 import { preparedOperationPlugin } from '../operation/prepared-operation-plugin.js';
 import { Supergraph } from '../supergraph/supergraph.js';
 import { SupergraphWatcher, type ReloadOutcome, type SupergraphOrigin } from '../supergraph/supergraph-watcher.js';
@@ -134,8 +137,10 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       }),
     logger: { debug: () => {}, info: () => {}, warn: (m) => log.warn(String(m)), error: (m) => log.error(String(m)) },
   });
-  const apollo = new ApolloServer<GatewayContext>({
-    gateway: new AuthorizingGateway(apolloGateway, (context) => ((context as GatewayContext).served ?? current).authorizer),
+  const authorizing = new AuthorizingGateway(apolloGateway, (context) => ((context as GatewayContext).served ?? current).authorizer);
+  // The main endpoint and each contract's share these options, plugins included: same governance everywhere.
+  const apolloOptions = (gateway: GatewayInterface): ApolloServerOptions<GatewayContext> => ({
+    gateway,
     includeStacktraceInErrorResponses: false,
     // Our CLIs own SIGINT/SIGTERM (close the HTTP server, stop children, exit 0); Apollo's own
     // handler would race them and re-raise the signal, killing the process mid-shutdown.
@@ -155,6 +160,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       {
         async requestDidStart(rc) {
           rc.contextValue.served = servedBySchema.get(rc.schema) ?? current;
+          rc.contextValue.contract = contracts.contractOf(rc.schema);
         },
       },
       // Tracing: graphql.parse and graphql.validate spans, the operation's name and type on the request's span.
@@ -174,16 +180,27 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       rejectedStatusPlugin(),
     ],
   });
+  const apollo = new ApolloServer<GatewayContext>(apolloOptions(authorizing));
   // Which supergraph each API schema came from: set as ApolloGateway announces a schema.
   const servedBySchema = new WeakMap<GraphQLSchema, ServedSupergraph>();
   apolloGateway.onSchemaLoadOrUpdate(({ apiSchema }) => void servedBySchema.set(apiSchema, building ?? current));
   await apollo.start();
-  const explorer = new ExplorerPage({
-    endpoint: '/graphql',
-    title: 'Data Mesh Explorer',
-    // On the development secret only, the explorer comes with a token that can run the example.
-    headers: config.developmentSecret ? { Authorization: `Bearer ${await explorerDevelopmentToken(config, current.authorizer)}` } : undefined,
-  });
+  // On the development secret only, the explorer comes with a token that can run the example.
+  const explorerHeaders = config.developmentSecret ? { Authorization: `Bearer ${await explorerDevelopmentToken(config, current.authorizer)}` } : undefined;
+  const explorer = new ExplorerPage({ endpoint: '/graphql', title: 'Data Mesh Explorer', headers: explorerHeaders });
+  // Contracts (gateway.yaml `contracts`): an endpoint each, at /contracts/<name>/graphql.
+  const contracts = new ContractEndpoints<GatewayContext>((contract) => ({
+    endpoint: contract.path,
+    title: `Data Mesh Explorer: ${contract.name} contract`,
+    headers: explorerHeaders,
+    defaultQuery: contractExampleQuery(contract),
+  }));
+  for (const contract of current.contracts.values()) servedBySchema.set(contract.schema, current);
+  // Plugins' server hooks (the usage store's) belong to the main server: contract endpoints share its requests' hooks only.
+  await contracts.start(current.contracts, (gateway) => {
+    const options = apolloOptions(gateway);
+    return new ApolloServer<GatewayContext>({ ...options, plugins: options.plugins!.map((p) => ({ ...p, serverWillStart: undefined })) });
+  }, () => authorizing.executor!);
 
   const prometheus = settings.telemetry.metrics.prometheus;
   const handle = async (req: IncomingMessage, res: ServerResponse, record: RequestRecord) => {
@@ -204,25 +221,32 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       });
     }
     if (prometheus.enabled && path === prometheus.path) return serveMetrics(req, res);
+    const contractName = contractNameOf(path);
+    if (contractName !== null) {
+      const contract = current.contracts.get(contractName);
+      if (!contract) throw new HttpError(404, 'NOT_FOUND', `No contract named ${JSON.stringify(contractName.slice(0, 64))}; contracts: ${[...current.contracts.keys()].join(', ') || 'none'}`);
+      return serveTraced(req, res, '/contracts/{name}/graphql', () => handleGraphQL(req, res, path, record, contract.name));
+    }
     if (path !== '/graphql' && path !== '/') throw new HttpError(404, 'NOT_FOUND', `No route for ${path}; GraphQL is served at /graphql`);
     // The request's SERVER span (tracing on): a child of the client's traceparent, if it sent one.
     return serveTraced(req, res, path === '/' ? '/' : '/graphql', () => handleGraphQL(req, res, path, record));
   };
 
   /** CORS, the explorer page, then the GraphQL request itself. */
-  const handleGraphQL = async (req: IncomingMessage, res: ServerResponse, path: string, record: RequestRecord) => {
+  const handleGraphQL = async (req: IncomingMessage, res: ServerResponse, path: string, record: RequestRecord, contract?: string) => {
     // The access log's trace id, when this request is traced.
     const span = trace.getActiveSpan();
     if (span?.isRecording()) record.traceId = span.spanContext().traceId;
     if (cors.handle(req, res)) return;
     if (req.method === 'GET' && wantsHtml(req)) {
-      const { body, encoding } = explorer.body(req.headers['accept-encoding']);
+      const page = contract ? contracts.explorer(current.contracts.get(contract)!) : explorer;
+      const { body, encoding } = page!.body(req.headers['accept-encoding']);
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', ...(encoding ? { 'content-encoding': encoding } : {}), vary: 'accept-encoding' });
       return res.end(body);
     }
     if (path === '/') throw new HttpError(404, 'NOT_FOUND', 'GraphQL is served at /graphql');
     if (req.method !== 'GET' && req.method !== 'POST') {
-      throw new HttpError(405, 'METHOD_NOT_ALLOWED', 'Use POST (or GET for queries) on /graphql');
+      throw new HttpError(405, 'METHOD_NOT_ALLOWED', `Use POST (or GET for queries) on ${path}`);
     }
     const bodyText = req.method === 'POST' ? await readBody(req, settings.limits.http_max_request_bytes || Infinity) : undefined;
     const body = bodyText === undefined ? undefined : parseJsonBody(bodyText);
@@ -232,7 +256,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     // Limits before Apollo parses and validates: what they refuse never costs validation time.
     if (isRecord(body)) current.guard.check(body.query, body.operationName);
     else if (params) current.guard.check(params.get('query'), params.get('operationName'));
-    const operation = (resolved && body ? JSON.stringify(body) : bodyText) ?? searchOf(req);
+    // A contract's path is part of the key: the same text is validated against another schema there.
+    const operation = `${(resolved && body ? JSON.stringify(body) : bodyText) ?? searchOf(req)}${contract ? `\n${contract}` : ''}`;
     // traffic_shaping.router.timeout (504 GATEWAY_TIMEOUT) or the client hanging up: either one
     // aborts the request's subgraph fetches (a shared execution's, once all its clients are gone).
     const lifetime = new RequestLifetime(res, routerTimeoutMs);
@@ -246,7 +271,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
           const identity = await identities.of(req);
           record.subject = typeof identity.caller.claims.sub === 'string' ? identity.caller.claims.sub : null;
           const context: GatewayContext = { ...identity, signal, record };
-          return runGraphQL(apollo, req, async () => context, bodyText, body);
+          return runGraphQL(contract ? contracts.apollo(contract)! : apollo, req, async () => context, bodyText, body);
         },
         lifetime.signal,
       );
@@ -303,6 +328,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     try {
       if (!pushSupergraph) throw new Error('the gateway is not loaded');
       pushSupergraph(served.supergraph.gatewaySdl);
+      for (const contract of served.contracts.values()) servedBySchema.set(contract.schema, served);
+      contracts.update(served.contracts);
     } catch (error) {
       served.catalog.close();
       throw error;
@@ -346,6 +373,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       current.catalog.close();
       await listening.close();
       await apollo.stop();
+      await contracts.stop();
       await subgraphAgent.close();
       // Last: every response sent has its audit event in the store.
       current.privacy.close();

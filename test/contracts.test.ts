@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'graphql';
@@ -8,8 +8,9 @@ import { ConfigError } from '../gateway/config/config-error.js';
 import { defaultSettings, loadGatewaySettings } from '../gateway/config/gateway-settings.js';
 import { buildContracts } from '../gateway/contracts/contracts.js';
 import type { ContractSettings } from '../gateway/contracts/contract-settings.js';
+import { startGateway, type RunningGateway } from '../gateway/server/gateway-server.js';
 import { Supergraph } from '../gateway/supergraph/supergraph.js';
-import { fullAccess, postGraphQL, startMesh, testConfig, type TestMesh } from './helpers/mesh.js';
+import { fullAccess, postGraphQL, startMesh, testConfig, token, type TestMesh } from './helpers/mesh.js';
 
 const PARTNER: ContractSettings = { include: ['public'], exclude: [], hide_unreachable_types: true, max_classification: 'PUBLIC' };
 const contract = (c: Partial<ContractSettings>): ContractSettings => ({ include: [], exclude: [], hide_unreachable_types: false, max_classification: null, ...c });
@@ -112,6 +113,73 @@ describe('a contract served by the gateway (/contracts/partner/graphql)', () => 
     const response = await fetch(`${mesh.gateway.url}/contracts/nobody/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"{ __typename }"}' });
     expect(response.status).toBe(404);
     expect(((await response.json()) as { errors: { extensions: { code: string } }[] }).errors[0]!.extensions.code).toBe('NOT_FOUND');
+  });
+});
+
+describe('a contract with protected fields, across hot reloads', () => {
+  // Everything but what is tagged `public`: customers' protected fields stay in, and stay protected.
+  const settings = defaultSettings(false);
+  settings.contracts = { internal: contract({ exclude: ['public'] }), partner: PARTNER };
+  let mesh: TestMesh;
+  let gateway: RunningGateway;
+  let dir: string;
+  let file: string;
+  const url = (name: string) => `${gateway.url}/contracts/${name}/graphql`;
+  const fieldsOf = async (name: string, type: string) => {
+    const { body } = await postGraphQL(url(name), `{ __type(name: "${type}") { fields { name } } }`);
+    return ((body.data?.__type?.fields ?? []) as { name: string }[]).map((f) => f.name);
+  };
+  /** Replaces the file as deploys do (write aside, rename over), and waits for the gateway's verdict. */
+  const publish = async (sdl: string) => {
+    const outcome = gateway.reloads.next();
+    writeFileSync(`${file}.next`, sdl);
+    renameSync(`${file}.next`, file);
+    return outcome;
+  };
+  beforeAll(async () => {
+    mesh = await startMesh();
+    dir = mkdtempSync(join(tmpdir(), 'contracts-reload-'));
+    file = join(dir, 'supergraph.graphql');
+    writeFileSync(file, mesh.supergraphSdl);
+    gateway = await startGateway({ supergraphSdl: mesh.supergraphSdl, watch: { path: file }, port: 0, config: testConfig({ settings }) });
+  });
+  afterAll(async () => {
+    await gateway?.close();
+    await mesh?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('authorization applies on a contract path as on /graphql', async () => {
+    const query = '{ customer(id: "42") { id email } }';
+    const anonymous = await postGraphQL(url('internal'), query);
+    expect(anonymous.status).toBe(200);
+    expect(anonymous.body.data.customer).toEqual({ id: '42', email: null });
+    expect(anonymous.body.errors?.map((e) => e.extensions?.code)).toEqual(['UNAUTHORIZED_FIELD_OR_TYPE']);
+    const allowed = await postGraphQL(url('internal'), query, undefined, { authorization: `Bearer ${await token(['customers:pii:read'])}` });
+    expect(allowed.body.errors).toBeUndefined();
+    expect(allowed.body.data.customer.email).toEqual(expect.any(String));
+    // And the contract's filter: Product.name is tagged public, so the internal contract has no such field.
+    expect(await fieldsOf('internal', 'Product')).not.toContain('name');
+  });
+
+  it('a reload rebuilds every contract from the new supergraph', async () => {
+    expect(await fieldsOf('partner', 'Product')).toContain('launchedOn');
+    const withoutLaunchedOn = mesh.supergraphSdl.replace(/\n\s*"""Date the product was added to the catalog, ISO-8601."""\n\s*launchedOn: String![^\n]*/, '');
+    expect(withoutLaunchedOn).not.toBe(mesh.supergraphSdl);
+    expect(await publish(withoutLaunchedOn)).toBe('reloaded');
+    expect(await fieldsOf('partner', 'Product')).not.toContain('launchedOn');
+    expect(await publish(mesh.supergraphSdl)).toBe('reloaded');
+    expect(await fieldsOf('partner', 'Product')).toContain('launchedOn');
+  });
+
+  it('a reload that would break a contract is refused, and the contract keeps serving', async () => {
+    // Without its public tags the partner contract's Query root is empty.
+    const untagged = mesh.supergraphSdl.replaceAll(' @tag(name: "public")', '');
+    expect(untagged).not.toBe(mesh.supergraphSdl);
+    expect(await publish(untagged)).toBe('refused');
+    const { status, body } = await postGraphQL(url('partner'), '{ product(id: "3") { name } }');
+    expect(status).toBe(200);
+    expect(body.data.product.name).toEqual(expect.any(String));
   });
 });
 

@@ -157,6 +157,19 @@ describe('npm run check', { timeout: PROCESS_TEST_TIMEOUT_MS }, () => {
     expect(composition.stdout).toMatch(/Product\.price: \[[A-Z_]+\]/);
   });
 
+  it("fails a proposal that would break a gateway contract (gateway.yaml's PUBLIC-only partner)", async () => {
+    const launchedOn = '  launchedOn: String! @classification(level: PUBLIC) @tag(name: "public")\n';
+    const schema = replaceOnce(SCHEMA, launchedOn, `${launchedOn}  "Warehouse note."\n  stockNote: String @classification(level: INTERNAL) @tag(name: "public")\n`);
+    const descriptor = replaceOnce(DESCRIPTOR, DESCRIPTION_PROPERTY, `${DESCRIPTION_PROPERTY}          - { name: stockNote, physicalName: stock_note, classification: internal }\n`);
+    const result = await check(schema, descriptor, null, '--json');
+    expect(result.code).toBe(1);
+    expect(json(result.stdout).failures).toContainEqual({
+      kind: 'contract',
+      coordinate: null,
+      message: expect.stringContaining('contracts.partner: contract "partner" fails:\n  - Product.stockNote is INTERNAL, above max_classification PUBLIC'),
+    });
+  });
+
   it('prints JSON for CI: the result, the changes with their evidence, the failures', async () => {
     const result = await check(removal, removalDescriptor, usedStore, '--json', '--window', '2w');
     const report = json(result.stdout);

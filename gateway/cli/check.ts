@@ -13,6 +13,7 @@ import { formatCheckReport } from '../checks/check-report.js';
 import { checkSubgraph } from '../checks/subgraph-check.js';
 import { ConfigError } from '../config/config-error.js';
 import { loadSupergraphConfig } from '../config/supergraph-config.js';
+import { DEFAULT_SETTINGS_FILE, loadGatewaySettings } from '../config/gateway-settings.js';
 import { DEFAULT_RULES_FILE, loadRuleSeverities } from '../governance/governance.js';
 import { usageStorePath, UsageStore } from '../usage/usage-store.js';
 import { runCli } from './run-cli.js';
@@ -111,6 +112,7 @@ product in the subgraph's data-products.yaml.`,
     usageOrigin: storePath ? shortPath(storePath) : 'off (MESH_USAGE_DB=off)',
     windowDays,
     severities: loadRuleSeverities(values.rules ?? DEFAULT_RULES_FILE),
+    contracts: contractsOf(loadGatewaySettings(process.env.GATEWAY_CONFIG ?? DEFAULT_SETTINGS_FILE)),
   });
   console.log(values.json ? JSON.stringify(result, null, 2) : formatCheckReport(result));
   if (!result.passed) process.exitCode = 1;
@@ -147,4 +149,9 @@ function fallback(file: string, ref: string): { text: string; origin: string } {
 function shortPath(path: string): string {
   const short = relative(process.cwd(), resolve(path));
   return short.startsWith('..') ? resolve(path) : short;
+}
+
+/** The contracts the proposal must keep valid: gateway.yaml's (or GATEWAY_CONFIG's). */
+function contractsOf(settings: ReturnType<typeof loadGatewaySettings>) {
+  return { settings: settings.contracts, file: settings.source ?? DEFAULT_SETTINGS_FILE };
 }

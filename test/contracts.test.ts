@@ -1,4 +1,4 @@
-import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'graphql';
@@ -10,6 +10,7 @@ import { buildContracts } from '../gateway/contracts/contracts.js';
 import type { ContractSettings } from '../gateway/contracts/contract-settings.js';
 import { startGateway, type RunningGateway } from '../gateway/server/gateway-server.js';
 import { Supergraph } from '../gateway/supergraph/supergraph.js';
+import { PROCESS_TEST_TIMEOUT_MS, runCli } from './helpers/cli.js';
 import { fullAccess, postGraphQL, startMesh, testConfig, token, type TestMesh } from './helpers/mesh.js';
 
 const PARTNER: ContractSettings = { include: ['public'], exclude: [], hide_unreachable_types: true, max_classification: 'PUBLIC' };
@@ -248,6 +249,29 @@ describe('contracts are checked at composition', () => {
     expect(built.schema.getType('Product')).toBeUndefined();
     expect(Object.keys(built.schema.getQueryType()!.getFields())).toEqual(['internalNote']);
   });
+
+  it(
+    'npm run compose fails on a broken contract and writes nothing',
+    async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'contracts-compose-'));
+      try {
+        const settingsFile = join(dir, 'gateway.yaml');
+        writeFileSync(settingsFile, 'contracts:\n  everything:\n    exclude: [internal]\n    max_classification: PUBLIC\n');
+        const output = join(dir, 'supergraph.graphql');
+        const result = await runCli('gateway/cli/compose.ts', ['--output', output], { env: { GATEWAY_CONFIG: settingsFile } });
+        expect(result.code).toBe(1);
+        expect(result.stderr).toContain('contracts.everything.exclude: no schema element carries @tag "internal"');
+        expect(existsSync(output)).toBe(false);
+        // The repository's own gateway.yaml: the partner contract holds.
+        const ok = await runCli('gateway/cli/compose.ts', ['--output', output]);
+        expect(ok.code).toBe(0);
+        expect(ok.stdout).toMatch(/contract partner: \d+ fields, served at \/contracts\/partner\/graphql/);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+    PROCESS_TEST_TIMEOUT_MS,
+  );
 
   it('gateway.yaml names the key of a badly declared contract', () => {
     const dir = mkdtempSync(join(tmpdir(), 'contracts-settings-'));

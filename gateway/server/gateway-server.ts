@@ -224,7 +224,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     const contractName = contractNameOf(path);
     if (contractName !== null) {
       const contract = current.contracts.get(contractName);
-      if (!contract) throw new HttpError(404, 'NOT_FOUND', `No contract named ${JSON.stringify(contractName.slice(0, 64))}; contracts: ${[...current.contracts.keys()].join(', ') || 'none'}`);
+      // Which contracts exist is not told: their names may say who the audiences are.
+      if (!contract) throw new HttpError(404, 'NOT_FOUND', `No contract named ${JSON.stringify(contractName.slice(0, 64))}`);
       return serveTraced(req, res, '/contracts/{name}/graphql', () => handleGraphQL(req, res, path, record, contract.name));
     }
     if (path !== '/graphql' && path !== '/') throw new HttpError(404, 'NOT_FOUND', `No route for ${path}; GraphQL is served at /graphql`);

@@ -1,7 +1,7 @@
 import { existsSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parse } from 'graphql';
+import { buildClientSchema, getIntrospectionQuery, isObjectType, parse } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { composeSubgraphs } from '../gateway/composition/compose-supergraph.js';
 import { ConfigError } from '../gateway/config/config-error.js';
@@ -80,6 +80,16 @@ describe('a contract served by the gateway (/contracts/partner/graphql)', () => 
     expect((await postGraphQL(partner, '{ __type(name: "Customer") { name } }')).body.data.__type).toBeNull();
     const full = await mesh.query('{ __type(name: "Product") { fields { name } } }');
     expect(full.body.data.__type.fields.map((f: { name: string }) => f.name)).toContain('unitCost');
+  });
+
+  it("a client's full introspection query (with fragments) builds the contract's schema", async () => {
+    const { body } = await postGraphQL(partner, getIntrospectionQuery());
+    expect(body.errors).toBeUndefined();
+    const schema = buildClientSchema(body.data);
+    const product = schema.getType('Product');
+    expect(isObjectType(product) && Object.keys(product.getFields()).sort()).toEqual(['attributes', 'category', 'currency', 'description', 'id', 'launchedOn', 'name', 'price', 'sku']);
+    expect(schema.getType('Customer')).toBeUndefined();
+    expect(Object.keys(schema.getQueryType()!.getFields()).sort()).toEqual(['categories', 'dataProduct', 'dataProductSources', 'dataProducts', 'product']);
   });
 
   it("the catalog on the contract path lists only the contract's fields", async () => {

@@ -48,7 +48,8 @@ export class ContractGateway implements GatewayInterface {
     for (const d of rc.document.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments.set(d.name.value, d);
     const introspection = introspectionOnly(operation.selectionSet, fragments, new Set());
     if (!introspection) return result;
-    const document: DocumentNode = { kind: Kind.DOCUMENT, definitions: [{ ...operation, selectionSet: introspection }] };
+    // The fragments stay: selections inside __schema and __type may spread them.
+    const document: DocumentNode = { kind: Kind.DOCUMENT, definitions: [{ ...operation, selectionSet: introspection }, ...fragments.values()] };
     // Schema-only fields: no resolver of ours runs, nothing is fetched.
     const local = await execute({ schema: rc.schema, document, variableValues: rc.request.variables });
     return { ...result, data: { ...result.data, ...local.data }, ...(local.errors?.length ? { errors: [...(result.errors ?? []), ...local.errors] } : {}) };

@@ -64,8 +64,10 @@ export class ContractEndpoints<C extends BaseContext> {
 
 /** What the explorer opens with on a contract's path: the contract's own catalog view. */
 export function contractExampleQuery(contract: Contract): string {
-  return `# The "${contract.name}" contract: this endpoint (${contract.path}) serves only the fields the
-# contract includes; the docs (book icon) show its schema. Its data products, as this contract sees them:
+  return `# The "${contract.name}" contract: only its fields
+# are served here (${contract.path}).
+# The docs (book icon) show its schema.
+# Its data products, as the contract sees them:
 query ContractCatalog {
   dataProducts {
     id

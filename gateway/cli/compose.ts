@@ -10,8 +10,8 @@ import { DEFAULT_RULES_FILE, formatViolation, loadRuleSeverities } from '../gove
 import { composeAndGovern } from '../supergraph/compose-and-govern.js';
 import { loadSupergraphConfig } from '../config/supergraph-config.js';
 import { ConfigError } from '../config/config-error.js';
-import { DEFAULT_SETTINGS_FILE, loadGatewaySettings } from '../config/gateway-settings.js';
 import { buildContracts } from '../contracts/contracts.js';
+import { contractsToCheck } from '../contracts/contracts-to-check.js';
 import { runCli } from './run-cli.js';
 
 runCli(async () => {
@@ -25,6 +25,7 @@ nothing is written when composition fails or a rule set to fail is violated (exi
       config: { type: 'string', value: 'FILE', default: 'supergraph.yaml', description: 'the subgraphs to compose' },
       output: { type: 'string', value: 'FILE', default: 'supergraph.graphql', description: 'where to write the supergraph SDL' },
       rules: { type: 'string', value: 'FILE', description: 'governance rule severities (default: gateway/governance/rules.yaml)' },
+      'gateway-config': { type: 'string', value: 'FILE', description: 'gateway settings whose contracts must hold (default: $GATEWAY_CONFIG, else gateway/gateway.yaml for this repository\'s supergraph.yaml)' },
     },
     examples: ['npm run compose', 'npm run compose -- --config other.yaml --output out.graphql'],
   });
@@ -42,10 +43,10 @@ nothing is written when composition fails or a rule set to fail is violated (exi
       process.exitCode = 1;
       return;
     }
-    // Contracts (gateway.yaml `contracts`, or GATEWAY_CONFIG's) must hold for this supergraph.
-    const settings = loadGatewaySettings(process.env.GATEWAY_CONFIG ?? DEFAULT_SETTINGS_FILE);
+    // The gateway's contracts (gateway.yaml `contracts`) must hold for this supergraph.
+    const toCheck = contractsToCheck(values.config!, values['gateway-config']);
     try {
-      const contracts = buildContracts(supergraph, settings.contracts, settings.source ?? DEFAULT_SETTINGS_FILE);
+      const contracts = toCheck ? buildContracts(supergraph, toCheck.settings, toCheck.file) : new Map();
       for (const c of contracts.values()) console.log(`contract ${c.name}: ${c.fields.size} fields, served at ${c.path}`);
     } catch (error) {
       if (!(error instanceof ConfigError)) throw error;

@@ -19,7 +19,7 @@ const CHECK = 'gateway/cli/check.ts';
 const SCHEMA = readFileSync(join(ROOT, 'subgraphs/products/schema.graphql'), 'utf8');
 const DESCRIPTOR_FILE = join(ROOT, 'subgraphs/products/data-products.yaml');
 const DESCRIPTOR = readFileSync(DESCRIPTOR_FILE, 'utf8');
-const DESCRIPTION_FIELD = '  description: String! @classification(level: PUBLIC)\n';
+const DESCRIPTION_FIELD = '  description: String! @classification(level: PUBLIC) @tag(name: "public")\n';
 const DESCRIPTION_PROPERTY = '          - { name: description, physicalName: description }\n';
 const FULL_VERSION = /\nversion: (\d+\.\d+\.\d+)\n/.exec(DESCRIPTOR)![1]!;
 const VERSION = FULL_VERSION.split('.')[0]!;
@@ -130,7 +130,7 @@ describe('npm run check', { timeout: PROCESS_TEST_TIMEOUT_MS }, () => {
   });
 
   it("fails a type change of a data product's output without a major version bump, even unused; passes with one", async () => {
-    const schema = replaceOnce(SCHEMA, '  launchedOn: String! @classification(level: PUBLIC)', '  launchedOn: Int! @classification(level: PUBLIC)');
+    const schema = replaceOnce(SCHEMA, '  launchedOn: String! @classification(level: PUBLIC) @tag(name: "public")', '  launchedOn: Int! @classification(level: PUBLIC) @tag(name: "public")');
     const result = await check(schema, DESCRIPTOR, unusedStore, '--json');
     expect(result.code, result.stderr).toBe(1);
     const report = json(result.stdout);
@@ -151,10 +151,23 @@ describe('npm run check', { timeout: PROCESS_TEST_TIMEOUT_MS }, () => {
     expect(json(governance.stdout).failures).toContainEqual(expect.objectContaining({ kind: 'governance', coordinate: 'Product.description', message: expect.stringMatching(/^\[descriptor-matches-schema\]/) }));
 
     // finance declares Product.price @external Float!: another type does not compose.
-    const composition = await check(replaceOnce(SCHEMA, '  price: Float! @classification(level: PUBLIC)', '  price: String! @classification(level: PUBLIC)'), DESCRIPTOR, null);
+    const composition = await check(replaceOnce(SCHEMA, '  price: Float! @classification(level: PUBLIC) @tag(name: "public")', '  price: String! @classification(level: PUBLIC) @tag(name: "public")'), DESCRIPTOR, null);
     expect(composition.code).toBe(1);
     expect(composition.stdout).toContain('Composition failed:');
     expect(composition.stdout).toMatch(/Product\.price: \[[A-Z_]+\]/);
+  });
+
+  it("fails a proposal that would break a gateway contract (gateway.yaml's PUBLIC-only partner)", async () => {
+    const launchedOn = '  launchedOn: String! @classification(level: PUBLIC) @tag(name: "public")\n';
+    const schema = replaceOnce(SCHEMA, launchedOn, `${launchedOn}  "Warehouse note."\n  stockNote: String @classification(level: INTERNAL) @tag(name: "public")\n`);
+    const descriptor = replaceOnce(DESCRIPTOR, DESCRIPTION_PROPERTY, `${DESCRIPTION_PROPERTY}          - { name: stockNote, physicalName: stock_note, classification: internal }\n`);
+    const result = await check(schema, descriptor, null, '--json');
+    expect(result.code).toBe(1);
+    expect(json(result.stdout).failures).toContainEqual({
+      kind: 'contract',
+      coordinate: null,
+      message: expect.stringContaining('contracts.partner: contract "partner" fails:\n  - Product.stockNote is INTERNAL, above max_classification PUBLIC'),
+    });
   });
 
   it('prints JSON for CI: the result, the changes with their evidence, the failures', async () => {

@@ -34,6 +34,9 @@ const tracer = trace.getTracer('data-mesh/gateway');
  * operation *before* planning, so a subgraph is never asked for a field the caller may not see.
  */
 export class AuthorizingGateway implements GatewayInterface {
+  /** Authorize, plan and execute: set once loaded (contracts' endpoints execute through it too). */
+  executor: GatewayExecutor | null = null;
+
   constructor(
     private readonly inner: ApolloGateway,
     /** The authorizer of the supergraph this request is served by (it changes on reload). */
@@ -42,7 +45,8 @@ export class AuthorizingGateway implements GatewayInterface {
 
   async load(options: Parameters<GatewayInterface['load']>[0]): Promise<GatewayLoadResult> {
     const loaded = await this.inner.load(options);
-    return { ...loaded, executor: (rc) => this.execute(rc, loaded.executor) };
+    this.executor = (rc) => this.execute(rc, loaded.executor);
+    return { ...loaded, executor: this.executor };
   }
 
   onSchemaLoadOrUpdate(callback: GatewaySchemaLoadOrUpdateCallback) {

@@ -138,9 +138,10 @@ export class CatalogSnapshot {
     this.indexUsage();
   }
 
-  list(filter: { domain?: string | null; status?: string | null; search?: string | null } = {}): CatalogProduct[] {
+  /** `view`: the product as the caller sees it (a contract's view), null to leave it out; searched as seen. */
+  list(filter: { domain?: string | null; status?: string | null; search?: string | null } = {}, view: (p: CatalogProduct) => CatalogProduct | null = (p) => p): CatalogProduct[] {
     const search = filter.search?.trim().toLowerCase();
-    return [...this.products.values()].filter((p) => {
+    return [...this.products.values()].map(view).filter((p): p is CatalogProduct => p !== null).filter((p) => {
       if (filter.domain && p.domain !== filter.domain) return false;
       if (filter.status ? p.status !== filter.status : p.status === 'RETIRED') return false;
       if (!search) return true;

@@ -10,6 +10,10 @@ import { CatalogSnapshot, type CatalogProduct, type LineageLink } from './catalo
 import { CatalogSource, type CatalogSourceOptions } from './catalog-source.js';
 import { graftSubgraph } from './merge-supergraph.js';
 import { dataProductsPlugin } from './response-extensions.js';
+import { contractView, type ContractFields } from './contract-view.js';
+
+/** The request's contract, when it came in on a contract's path (the catalog then shows only its fields). */
+type CatalogContext = { contract?: ContractFields } | undefined;
 
 export type CatalogOptions = CatalogSourceOptions;
 
@@ -72,8 +76,15 @@ export async function startCatalog(args: {
       typeDefs,
       resolvers: {
         Query: {
-          dataProducts: async (_: unknown, filter: { domain?: string; status?: string; search?: string }) => (await fresh()).list(filter),
-          dataProduct: async (_: unknown, { id }: { id: string }) => (await fresh()).products.get(id) ?? null,
+          dataProducts: async (_: unknown, filter: { domain?: string; status?: string; search?: string }, context: CatalogContext) => {
+            const s = await fresh();
+            return s.list(filter, (p) => contractView(p, context?.contract, s.products));
+          },
+          dataProduct: async (_: unknown, { id }: { id: string }, context: CatalogContext) => {
+            const s = await fresh();
+            const product = s.products.get(id);
+            return product ? contractView(product, context?.contract, s.products) : null;
+          },
           dataProductSources: async () => {
             await fresh();
             return source.sources;
@@ -84,10 +95,13 @@ export async function startCatalog(args: {
             p.fields.filter((f) => (classification == null || f.classification === classification) && (pii == null || f.pii === pii)),
         },
         LineageLink: {
-          product: (link: LineageLink) => snapshot.products.get(link.productId),
+          product: (link: LineageLink, _: unknown, context: CatalogContext) => contractView(snapshot.products.get(link.productId)!, context?.contract, snapshot.products),
         },
         DataProductInputPort: {
-          product: (port: { contractId: string | null }) => (port.contractId ? (snapshot.products.get(port.contractId) ?? null) : null),
+          product: (port: { contractId: string | null }, _: unknown, context: CatalogContext) => {
+            const product = port.contractId ? snapshot.products.get(port.contractId) : undefined;
+            return product ? contractView(product, context?.contract, snapshot.products) : null;
+          },
         },
       } as any,
     },

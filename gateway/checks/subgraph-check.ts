@@ -9,6 +9,8 @@ import type { SupergraphConfig } from '../config/supergraph-config.js';
 import { governanceInput, runGovernance, type Violation } from '../governance/governance.js';
 import type { RuleSeverity } from '../governance/rules.js';
 import { Supergraph } from '../supergraph/supergraph.js';
+import { buildContracts } from '../contracts/contracts.js';
+import type { ContractSettings } from '../contracts/contract-settings.js';
 import type { UsageSince } from '../usage/usage-store.js';
 import { Ownership } from './ownership.js';
 
@@ -33,6 +35,8 @@ export interface CheckInput {
   usageOrigin: string;
   windowDays: number;
   severities: Map<string, RuleSeverity>;
+  /** The gateway's contracts (gateway.yaml `contracts`): the proposal must keep each valid. */
+  contracts?: { settings: Record<string, ContractSettings>; file: string };
 }
 
 export type Level = 'breaking' | 'dangerous' | 'safe';
@@ -71,7 +75,7 @@ export interface CheckedChange {
 }
 
 export interface CheckFailure {
-  kind: 'composition' | 'governance' | 'change';
+  kind: 'composition' | 'governance' | 'contract' | 'change';
   coordinate: string | null;
   message: string;
 }
@@ -143,6 +147,16 @@ export async function checkSubgraph(input: CheckInput): Promise<CheckResult> {
   result.governance = governance.violations;
   for (const v of governance.violations.filter((x) => x.severity === 'fail')) {
     result.failures.push({ kind: 'governance', coordinate: v.coordinate, message: `[${v.rule}] ${v.message}` });
+  }
+
+  // Every contract must still hold (a field above its classification ceiling, an emptied Query…).
+  if (input.contracts) {
+    try {
+      buildContracts(proposed, input.contracts.settings, input.contracts.file);
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      result.failures.push({ kind: 'contract', coordinate: null, message: error.message });
+    }
   }
 
   // The API schemas, before and after.

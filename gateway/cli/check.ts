@@ -13,6 +13,7 @@ import { formatCheckReport } from '../checks/check-report.js';
 import { checkSubgraph } from '../checks/subgraph-check.js';
 import { ConfigError } from '../config/config-error.js';
 import { loadSupergraphConfig } from '../config/supergraph-config.js';
+import { contractsToCheck } from '../contracts/contracts-to-check.js';
 import { DEFAULT_RULES_FILE, loadRuleSeverities } from '../governance/governance.js';
 import { usageStorePath, UsageStore } from '../usage/usage-store.js';
 import { runCli } from './run-cli.js';
@@ -38,6 +39,7 @@ product in the subgraph's data-products.yaml.`,
       rules: { type: 'string', value: 'FILE', description: 'governance rule severities (default: gateway/governance/rules.yaml)' },
       usage: { type: 'string', value: 'FILE', description: 'the usage store (default: MESH_USAGE_DB, else <DATA_DIR>/usage.db)' },
       window: { type: 'string', value: 'DURATION', default: '30d', description: 'how far back usage counts: Nd or Nw' },
+      'gateway-config': { type: 'string', value: 'FILE', description: "gateway settings whose contracts must hold (default: $GATEWAY_CONFIG, else gateway/gateway.yaml for this repository's supergraph.yaml)" },
       json: { type: 'boolean', default: false, description: 'print the result as JSON (for CI)' },
     },
     examples: [
@@ -111,6 +113,7 @@ product in the subgraph's data-products.yaml.`,
     usageOrigin: storePath ? shortPath(storePath) : 'off (MESH_USAGE_DB=off)',
     windowDays,
     severities: loadRuleSeverities(values.rules ?? DEFAULT_RULES_FILE),
+    contracts: contractsToCheck(values.config!, values['gateway-config']) ?? undefined,
   });
   console.log(values.json ? JSON.stringify(result, null, 2) : formatCheckReport(result));
   if (!result.passed) process.exitCode = 1;
@@ -148,3 +151,4 @@ function shortPath(path: string): string {
   const short = relative(process.cwd(), resolve(path));
   return short.startsWith('..') ? resolve(path) : short;
 }
+

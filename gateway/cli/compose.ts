@@ -9,6 +9,9 @@ import { CompositionFailed, formatCompositionMessage } from '../composition/comp
 import { DEFAULT_RULES_FILE, formatViolation, loadRuleSeverities } from '../governance/governance.js';
 import { composeAndGovern } from '../supergraph/compose-and-govern.js';
 import { loadSupergraphConfig } from '../config/supergraph-config.js';
+import { ConfigError } from '../config/config-error.js';
+import { buildContracts } from '../contracts/contracts.js';
+import { contractsToCheck } from '../contracts/contracts-to-check.js';
 import { runCli } from './run-cli.js';
 
 runCli(async () => {
@@ -22,6 +25,7 @@ nothing is written when composition fails or a rule set to fail is violated (exi
       config: { type: 'string', value: 'FILE', default: 'supergraph.yaml', description: 'the subgraphs to compose' },
       output: { type: 'string', value: 'FILE', default: 'supergraph.graphql', description: 'where to write the supergraph SDL' },
       rules: { type: 'string', value: 'FILE', description: 'governance rule severities (default: gateway/governance/rules.yaml)' },
+      'gateway-config': { type: 'string', value: 'FILE', description: 'gateway settings whose contracts must hold (default: $GATEWAY_CONFIG, else gateway/gateway.yaml for this repository\'s supergraph.yaml)' },
     },
     examples: ['npm run compose', 'npm run compose -- --config other.yaml --output out.graphql'],
   });
@@ -36,6 +40,18 @@ nothing is written when composition fails or a rule set to fail is violated (exi
     console.log(`governance: ${governance.rules.length} rules checked, ${failures} failure(s), ${governance.violations.length - failures} warning(s)`);
     if (governance.failed) {
       console.error(`${values.config}: governance failed with ${failures} violation(s); ${values.output} was not written`);
+      process.exitCode = 1;
+      return;
+    }
+    // The gateway's contracts (gateway.yaml `contracts`) must hold for this supergraph.
+    const toCheck = contractsToCheck(values.config!, values['gateway-config']);
+    try {
+      const contracts = toCheck ? buildContracts(supergraph, toCheck.settings, toCheck.file) : new Map();
+      for (const c of contracts.values()) console.log(`contract ${c.name}: ${c.fields.size} fields, served at ${c.path}`);
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      console.error(error.message);
+      console.error(`${values.config}: a contract fails; ${values.output} was not written`);
       process.exitCode = 1;
       return;
     }

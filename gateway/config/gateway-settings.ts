@@ -3,6 +3,7 @@ import { relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isMap, LineCounter, parseDocument } from 'yaml';
 import { ConfigError } from './config-error.js';
+import { CONTRACT_NAME, type ContractSettings } from '../contracts/contract-settings.js';
 
 /**
  * The gateway's operational settings: request limits, demand control, trusted documents, CORS,
@@ -88,6 +89,10 @@ export interface GatewaySettings {
     /** fsync the journal after each event: survives power loss, not only a killed gateway (slower). */
     fsync: boolean;
   };
+  /** Ours, GraphOS's contracts: variants of the supergraph by @tag, each served at /contracts/<name>/graphql. */
+  contracts: Record<string, ContractSettings>;
+  /** The file these settings were read from (for errors that name it); not a setting. */
+  source?: string;
 }
 
 export const DEFAULT_SETTINGS_FILE = fileURLToPath(new URL('../gateway.yaml', import.meta.url));
@@ -125,15 +130,22 @@ export function defaultSettings(production = process.env.NODE_ENV === 'productio
     shutdown: { grace_period: '10s' },
     traffic_shaping: { router: { timeout: '30s' }, all: { timeout: '30s' }, subgraphs: {} },
     audit: { enabled: true, path: null, flush_interval: '1s', fsync: false },
+    contracts: {},
   };
 }
 
 const ENUMS: Record<string, readonly unknown[]> = {
   'demand_control.mode': ['measure', 'enforce'],
   'supergraph.introspection': [true, false, 'authenticated'],
+  'contracts.*.max_classification': [null, 'PUBLIC', 'INTERNAL', 'CONFIDENTIAL', 'RESTRICTED'],
 };
 /** Maps whose keys are the user's (subgraph names), each value shaped like the template. */
-const OPEN_MAPS: Record<string, unknown> = { 'traffic_shaping.subgraphs': { timeout: '30s' } };
+const OPEN_MAPS: Record<string, unknown> = {
+  'traffic_shaping.subgraphs': { timeout: '30s' },
+  'contracts': { include: [], exclude: [], hide_unreachable_types: false, max_classification: null } satisfies ContractSettings,
+};
+/** What an open map's own keys must look like (a contract's name is a path segment). */
+const OPEN_MAP_KEYS: Record<string, RegExp> = { contracts: CONTRACT_NAME };
 const DURATIONS = new Set(['health_check.readiness.interval', 'shutdown.grace_period', 'traffic_shaping.router.timeout', 'traffic_shaping.all.timeout', 'traffic_shaping.subgraphs.*.timeout', 'cors.max_age', 'audit.flush_interval']);
 
 /**
@@ -156,6 +168,7 @@ export function loadGatewaySettings(file: string | null, production = process.en
   if (doc.contents !== null && !isMap(doc.contents)) throw new ConfigError(shown, null, 'must be a mapping of sections (limits, demand_control, …)');
   const value = (doc.toJS() ?? {}) as Record<string, unknown>;
   merge(settings as unknown as Record<string, unknown>, value, [], shown);
+  settings.source = shown;
   return settings;
 }
 
@@ -172,6 +185,7 @@ function merge(target: Record<string, unknown>, source: Record<string, unknown>,
       const map: Record<string, unknown> = {};
       for (const [entry, inner] of Object.entries(value)) {
         if (!isRecord(inner)) throw new ConfigError(file, `${name}.${entry}`, 'must be a mapping');
+        if (OPEN_MAP_KEYS[name] && !OPEN_MAP_KEYS[name]!.test(entry)) throw new ConfigError(file, `${name}.${entry}`, `not a valid name (${OPEN_MAP_KEYS[name]})`);
         const item = structuredClone(OPEN_MAPS[name]) as Record<string, unknown>;
         merge(item, inner, [...at, entry], file);
         map[entry] = item;
@@ -179,8 +193,9 @@ function merge(target: Record<string, unknown>, source: Record<string, unknown>,
       target[key] = map;
       continue;
     }
-    if (ENUMS[name]) {
-      if (!ENUMS[name]!.includes(value)) throw new ConfigError(file, name, `${JSON.stringify(value)} is not one of ${ENUMS[name]!.map(String).join(', ')}`);
+    const enumValues = ENUMS[name] ?? ENUMS[name.replace(/^contracts\.[^.]+\./, 'contracts.*.')];
+    if (enumValues) {
+      if (!enumValues.includes(value)) throw new ConfigError(file, name, `${JSON.stringify(value)} is not one of ${enumValues.map(String).join(', ')}`);
       target[key] = value;
     } else if (isRecord(template)) {
       if (!isRecord(value)) throw new ConfigError(file, name, 'must be a mapping');

@@ -1,5 +1,6 @@
 import type { RequestRecord } from '../telemetry/request-telemetry.js';
 import type { ServedSupergraph } from './served-supergraph.js';
+import type { Contract } from '../contracts/contracts.js';
 import type { RequestIdentity } from '../authentication/request-identity.js';
 import type { AuthorizationContext } from '../authorization/authorizing-gateway.js';
 import type { OperationContext } from '../operation/prepared-operation-plugin.js';
@@ -17,6 +18,8 @@ export interface GatewayContext extends RequestIdentity, AuthorizationContext, O
   signal?: AbortSignal;
   /** The supergraph (and all built for it) this request is served by: fixed for the request, whatever reloads meanwhile. */
   served?: ServedSupergraph;
+  /** The contract whose path the request came in on (its schema validated it); absent on /graphql. */
+  contract?: Contract;
   /** What this request did, for its metrics and access-log line. */
   record?: RequestRecord;
 }

@@ -3,7 +3,8 @@
 process.env.APOLLO_TELEMETRY_DISABLED = 'true';
 
 import { ApolloGateway } from '@apollo/gateway';
-import { ApolloServer } from '@apollo/server';
+import { ApolloServer, type ApolloServerOptions } from '@apollo/server';
+import type { GatewayInterface } from '@apollo/server-gateway-interface';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginSchemaReportingDisabled, ApolloServerPluginUsageReportingDisabled } from '@apollo/server/plugin/disabled';
 import { trace } from '@opentelemetry/api';
@@ -23,6 +24,8 @@ import { openAudit, type PrivacyOptions } from '../privacy/privacy.js';
 import { gatewayConfigFromEnv, type GatewayConfig } from '../config/gateway-config.js';
 import { defaultSettings, parseDuration, subgraphTimeoutMs } from '../config/gateway-settings.js';
 import { GatewayExplorer } from '../explorer/gateway-explorer.js';
+import { ContractEndpoints, contractExampleQuery } from '../contracts/contract-endpoints.js';
+import { contractNameOf } from '../contracts/contracts.js';
 import { preparedOperationPlugin } from '../operation/prepared-operation-plugin.js';
 import { Supergraph } from '../supergraph/supergraph.js';
 import { SupergraphWatcher, type ReloadOutcome, type SupergraphOrigin } from '../supergraph/supergraph-watcher.js';
@@ -133,8 +136,10 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       }),
     logger: { debug: () => {}, info: () => {}, warn: (m) => log.warn(String(m)), error: (m) => log.error(String(m)) },
   });
-  const apollo = new ApolloServer<GatewayContext>({
-    gateway: new AuthorizingGateway(apolloGateway, (context) => ((context as GatewayContext).served ?? current).authorizer),
+  const authorizing = new AuthorizingGateway(apolloGateway, (context) => ((context as GatewayContext).served ?? current).authorizer);
+  // The main endpoint and each contract's share these options, plugins included: same governance everywhere.
+  const apolloOptions = (gateway: GatewayInterface): ApolloServerOptions<GatewayContext> => ({
+    gateway,
     includeStacktraceInErrorResponses: false,
     // Our CLIs own SIGINT/SIGTERM (close the HTTP server, stop children, exit 0); Apollo's own
     // handler would race them and re-raise the signal, killing the process mid-shutdown.
@@ -154,6 +159,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       {
         async requestDidStart(rc) {
           rc.contextValue.served = servedBySchema.get(rc.schema) ?? current;
+          rc.contextValue.contract = contracts.contractOf(rc.schema);
         },
       },
       // Tracing: graphql.parse and graphql.validate spans, the operation's name and type on the request's span.
@@ -173,12 +179,30 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       rejectedStatusPlugin(),
     ],
   });
+  const apollo = new ApolloServer<GatewayContext>(apolloOptions(authorizing));
   // Which supergraph each API schema came from: set as ApolloGateway announces a schema.
   const servedBySchema = new WeakMap<GraphQLSchema, ServedSupergraph>();
   apolloGateway.onSchemaLoadOrUpdate(({ apiSchema }) => void servedBySchema.set(apiSchema, building ?? current));
   await apollo.start();
   // The explorer; on the development secret only (never in production), with personas whose tokens are in the page.
   const explorer = await GatewayExplorer.start({ endpoint: '/graphql', title: 'Data Mesh Explorer', config, settings, authorizer: () => current.authorizer });
+  // Contracts (gateway.yaml `contracts`): an endpoint each, at /contracts/<name>/graphql, with its own explorer.
+  const contracts = new ContractEndpoints<GatewayContext>((contract) =>
+    GatewayExplorer.start({
+      endpoint: contract.path,
+      title: `Data Mesh Explorer: ${contract.name} contract`,
+      config,
+      settings,
+      authorizer: () => current.authorizer,
+      defaultQuery: contractExampleQuery(contract),
+    }),
+  );
+  for (const contract of current.contracts.values()) servedBySchema.set(contract.schema, current);
+  // Plugins' server hooks (the usage store's) belong to the main server: contract endpoints share its requests' hooks only.
+  await contracts.start(current.contracts, (gateway) => {
+    const options = apolloOptions(gateway);
+    return new ApolloServer<GatewayContext>({ ...options, plugins: options.plugins!.map((p) => ({ ...p, serverWillStart: undefined })) });
+  }, () => authorizing.executor!);
 
   const prometheus = settings.telemetry.metrics.prometheus;
   const handle = async (req: IncomingMessage, res: ServerResponse, record: RequestRecord) => {
@@ -199,25 +223,33 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       });
     }
     if (prometheus.enabled && path === prometheus.path) return serveMetrics(req, res);
+    const contractName = contractNameOf(path);
+    if (contractName !== null) {
+      const contract = current.contracts.get(contractName);
+      // Which contracts exist is not told: their names may say who the audiences are.
+      if (!contract) throw new HttpError(404, 'NOT_FOUND', `No contract named ${JSON.stringify(contractName.slice(0, 64))}`);
+      return serveTraced(req, res, '/contracts/{name}/graphql', () => handleGraphQL(req, res, path, record, contract.name));
+    }
     if (path !== '/graphql' && path !== '/') throw new HttpError(404, 'NOT_FOUND', `No route for ${path}; GraphQL is served at /graphql`);
     // The request's SERVER span (tracing on): a child of the client's traceparent, if it sent one.
     return serveTraced(req, res, path === '/' ? '/' : '/graphql', () => handleGraphQL(req, res, path, record));
   };
 
   /** CORS, the explorer page, then the GraphQL request itself. */
-  const handleGraphQL = async (req: IncomingMessage, res: ServerResponse, path: string, record: RequestRecord) => {
+  const handleGraphQL = async (req: IncomingMessage, res: ServerResponse, path: string, record: RequestRecord, contract?: string) => {
     // The access log's trace id, when this request is traced.
     const span = trace.getActiveSpan();
     if (span?.isRecording()) record.traceId = span.spanContext().traceId;
     if (cors.handle(req, res)) return;
     if (req.method === 'GET' && wantsHtml(req)) {
-      const { body, encoding } = await (await explorer.current()).body(req.headers['accept-encoding']);
+      const page = contract ? await contracts.explorer(current.contracts.get(contract)!) : explorer;
+      const { body, encoding } = await (await page!.current()).body(req.headers['accept-encoding']);
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', ...(encoding ? { 'content-encoding': encoding } : {}), vary: 'accept-encoding' });
       return res.end(body);
     }
     if (path === '/') throw new HttpError(404, 'NOT_FOUND', 'GraphQL is served at /graphql');
     if (req.method !== 'GET' && req.method !== 'POST') {
-      throw new HttpError(405, 'METHOD_NOT_ALLOWED', 'Use POST (or GET for queries) on /graphql');
+      throw new HttpError(405, 'METHOD_NOT_ALLOWED', `Use POST (or GET for queries) on ${path}`);
     }
     const bodyText = req.method === 'POST' ? await readBody(req, settings.limits.http_max_request_bytes || Infinity) : undefined;
     const body = bodyText === undefined ? undefined : parseJsonBody(bodyText);
@@ -231,17 +263,19 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     // Who asks (a bad token is a 401 here): derived once per token, so every request pays one lookup.
     const identity = await identities.of(req);
     record.subject = typeof identity.caller.claims.sub === 'string' ? identity.caller.claims.sub : null;
+    // A contract's path is part of the key: the same text is validated against another schema there.
+    const sharingIdentity = contract ? `${identity.sharingKey}\ncontract:${contract}` : identity.sharingKey;
     // traffic_shaping.router.timeout (504 GATEWAY_TIMEOUT) or the client hanging up: either one
     // aborts the request's subgraph fetches (a shared execution's, once all its clients are gone).
     const lifetime = new RequestLifetime(res, routerTimeoutMs);
     let executed = false;
     try {
       const result = await dedup.run(
-        sharingKey(req, identity.sharingKey, req.method === 'POST' ? body : undefined, raw, facts),
+        sharingKey(req, sharingIdentity, req.method === 'POST' ? body : undefined, raw, facts),
         async (signal) => {
           executed = true;
           const context: GatewayContext = { ...identity, signal, record };
-          return runGraphQL(apollo, req, async () => context, bodyText, body);
+          return runGraphQL(contract ? contracts.apollo(contract)! : apollo, req, async () => context, bodyText, body);
         },
         lifetime.signal,
       );
@@ -298,6 +332,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     try {
       if (!pushSupergraph) throw new Error('the gateway is not loaded');
       pushSupergraph(served.supergraph.gatewaySdl);
+      for (const contract of served.contracts.values()) servedBySchema.set(contract.schema, served);
+      contracts.update(served.contracts);
     } catch (error) {
       served.catalog.close();
       throw error;
@@ -311,7 +347,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     previous.catalog.close();
     previous.privacy.close();
     // What the explorer's personas grant depends on the supergraph.
-    await explorer.refresh().catch((error) => log.warn('explorer: personas not recomputed', { error: String(error) }));
+    await Promise.all([explorer.refresh(), contracts.refreshExplorers()]).catch((error) => log.warn('explorer: personas not recomputed', { error: String(error) }));
   };
   const outcomes: ((outcome: ReloadOutcome) => void)[] = [];
   const watcher = new SupergraphWatcher(options.watch ?? {}, current.base, apply, log, (outcome) => {
@@ -343,6 +379,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       current.catalog.close();
       await listening.close();
       await apollo.stop();
+      await contracts.stop();
       await subgraphAgent.close();
       // Last: every response sent has its audit event in the store.
       current.privacy.close();

@@ -12,6 +12,8 @@ import { RequestGuard } from '../limits/request-guard.js';
 import { OperationCache } from '../operation/operation-cache.js';
 import type { OperationCheck } from '../operation/prepared-operation-plugin.js';
 import type { Supergraph } from '../supergraph/supergraph.js';
+import { buildContracts, type Contract } from '../contracts/contracts.js';
+import { CATALOG_IN_EVERY_CONTRACT } from '../contracts/gateway-owned.js';
 
 /**
  * Everything the gateway builds for one supergraph: the catalog grafted onto it (the supergraph
@@ -32,6 +34,8 @@ export interface ServedSupergraph {
   demandControl: DemandControl;
   /** Checks on each prepared operation, in order, before anything executes. */
   checks: readonly OperationCheck[];
+  /** The contracts (gateway.yaml `contracts`), built over the supergraph served, by name. */
+  contracts: ReadonlyMap<string, Contract>;
   loadedAt: Date;
 }
 
@@ -65,13 +69,15 @@ export async function serveSupergraph(base: Supergraph, deps: ServedSupergraphDe
       audit: deps.audit,
     });
     const supergraph = privacy.supergraph;
+    // Contracts: rebuilt with every supergraph; one that no longer holds fails the start or the reload.
+    const contracts = buildContracts(supergraph, deps.settings.contracts, deps.settings.source ?? 'gateway settings', CATALOG_IN_EVERY_CONTRACT);
     // Built once per supergraph: the enforcement index, and the policies it names (all must exist).
     const authorizer = new Authorizer(supergraph.security, deps.config.authorizationMode, deps.policies, privacy.masking);
     const operations = new OperationCache(supergraph.schema);
     const guard = new RequestGuard(deps.settings.limits, () => operations, deps.log);
     // Demand control: @cost/@listSize read once per supergraph; refuses in didResolveOperation, before any subgraph.
     const demandControl = new DemandControl(supergraph, deps.settings.demand_control, deps.log);
-    return { base, supergraph, catalog, privacy, authorizer, operations, guard, demandControl, checks: [...deps.checks, demandControl.check], loadedAt: new Date() };
+    return { base, supergraph, catalog, privacy, authorizer, operations, guard, demandControl, checks: [...deps.checks, demandControl.check], contracts, loadedAt: new Date() };
   } catch (error) {
     catalog.close();
     throw error;

@@ -4,15 +4,16 @@
  * tsconfig.build.json) and copies every file they read at run time beside the compiled code, so
  * the output keeps the source tree's layout (paths computed from import.meta.url stay valid):
  *   DIR/gateway/…  (gateway.yaml, governance/*.yaml)   DIR/subgraphs/<domain>/…  (schema.graphql,
- *   data-products.yaml)   DIR/supergraph.yaml, DIR/supergraph.graphql
+ *   data-products.yaml)   DIR/supergraph.yaml, DIR/supergraph.graphql, DIR/package.json (type: module)
+ * and DIR/gateway/catalog/precomposed.json (work done once per build instead of at each start).
  * The explorer's page is rendered from @graphql-yoga/render-graphiql (a dependency) at run time.
  * Plain JavaScript: it must run where tsx is not installed.
  */
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -56,4 +57,16 @@ for (const file of ROOT_FILES) {
     copied++;
   }
 }
-console.log(`built ${relative(process.cwd(), out) || '.'}: compiled ${SOURCES.join(', ')}; copied ${copied} run-time files`);
+// The build is ES modules wherever it is copied to (as the project's package.json says for the sources).
+writeFileSync(join(out, 'package.json'), `${JSON.stringify({ type: 'module', private: true }, null, 2)}\n`);
+
+// Work done once per build rather than at every start: the gateway's in-process subgraphs composed
+// (gateway/catalog/precomposed.ts). Needs the dependencies reachable from DIR (node_modules above it);
+// without them the gateway composes at start, as under tsx.
+const precompose = spawnSync(
+  process.execPath,
+  ['--input-type=module', '-e', `import { writePrecomposed } from ${JSON.stringify(pathToFileURL(join(out, 'gateway/catalog/precomposed.js')).href)}; writePrecomposed();`],
+  { encoding: 'utf8' },
+);
+if (precompose.status !== 0) console.warn(`warning: in-process subgraphs not precomposed (node_modules not reachable from ${out}?); the gateway composes them at start\n${precompose.stderr.split('\n').slice(0, 3).join('\n')}`);
+console.log(`built ${relative(process.cwd(), out) || '.'}: compiled ${SOURCES.join(', ')}; copied ${copied} run-time files${precompose.status === 0 ? '; precomposed the in-process subgraphs' : ''}`);

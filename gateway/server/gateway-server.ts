@@ -219,7 +219,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     if (span?.isRecording()) record.traceId = span.spanContext().traceId;
     if (cors.handle(req, res)) return;
     if (req.method === 'GET' && wantsHtml(req)) {
-      const { body, encoding } = explorer.body(req.headers['accept-encoding']);
+      const { body, encoding } = await explorer.body(req.headers['accept-encoding']);
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', ...(encoding ? { 'content-encoding': encoding } : {}), vary: 'accept-encoding' });
       return res.end(body);
     }
@@ -289,6 +289,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       if (--inFlight === 0) drained?.();
     }
   };
+  // The catalog's first fetch of every subgraph's /data-products ran while the rest was built.
+  await current.catalog.ready;
   const listening = await listen(counted, {
     port: options.port,
     host: options.host,
@@ -302,6 +304,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   /** Serves a new supergraph: built aside, pushed to ApolloGateway, then swapped in whole. */
   const apply = async (next: Supergraph) => {
     const served = await servedWith(next);
+    await served.catalog.ready;
     building = served;
     try {
       if (!pushSupergraph) throw new Error('the gateway is not loaded');

@@ -6,6 +6,8 @@
  *   npm run bench -- --quick            a few seconds, ours + apollo, → bench/results/tmp/quick-results.json
  *   npm run bench -- --profile          ours only, under `node --cpu-prof`: prints where its CPU goes
  *   npm run bench -- --hostile          hostile requests: refusals, /health meanwhile, memory → bench/hostile-results.json
+ *   npm run bench -- --cold-start       process start → first answer, ours vs Apollo, tsx and compiled (bench/cold-start.ts)
+ *   npm run bench -- --workers 1,2      throughput of ours with --workers 1 and 2 (bench/workers.ts)
  *
  * Options: --gateways ours,apollo,hive,hive-dedup  --queries lookup,deep,wide  --duration S
  *          --warmup S  --connections N  --callers same,unique,distinct  --max-attempts N  --quiet-wait S  --scale S
@@ -32,6 +34,8 @@ import { loadSupergraphConfig } from '../gateway/config/supergraph-config.js';
 import { BENCH_CLAIMS, BENCH_SCOPES, baselineSubgraphHeaders, governanceEnv, IDENTITY_HEADER, mintClientToken } from './auth.js';
 import { cpuSeconds, freePort, machineBusySeconds, memory, MemorySampler, procAvailable, spawnChild, waitUntil, type Child } from './processes.js';
 import { runHostile } from './hostile.js';
+import { runColdStart } from './cold-start.js';
+import { runWorkers } from './workers.js';
 import { formatProfileSummary, summariseProfile } from './profile.js';
 import { QUERIES, requestBody, uniqueRequestBody, type BenchQuery } from './queries.js';
 import { formatReport, renderChart, type BenchResults, type Callers, type CheckResult, type GatewayInfo, type LoadResult, type Ratio } from './results.js';
@@ -481,6 +485,8 @@ and bench/results.svg. --quick: a few seconds, ours and apollo, answers checked,
     quick: { type: 'boolean', default: false, description: 'a short run that checks answers (used by the tests)' },
     profile: { type: 'boolean', default: false, description: 'ours only, under node --cpu-prof: prints where its CPU goes' },
     hostile: { type: 'boolean', default: false, description: 'the hostile-requests scenario → bench/hostile-results.json' },
+    'cold-start': { type: 'boolean', default: false, description: 'cold start vs Apollo Gateway, tsx and compiled → bench/cold-start-results.json (--cold-start --help)' },
+    workers: { type: 'string', value: 'LIST', description: 'throughput with --workers 1,2 → bench/workers-results.json (--workers 1,2 --help)' },
     gateways: { type: 'string', value: 'LIST', description: `comma-separated: ${GATEWAYS.map((g) => g.id).join(', ')}` },
     queries: { type: 'string', value: 'LIST', description: `comma-separated: ${QUERIES.map((q) => q.id).join(', ')}` },
     duration: { type: 'string', value: 'S', description: 'seconds of load per measurement' },
@@ -547,6 +553,9 @@ function readSettings(argv: string[]): Settings {
 }
 
 async function main() {
+  // The scale-out scenarios parse their own options.
+  if (process.argv.includes('--cold-start')) return runColdStart(process.argv.slice(2));
+  if (process.argv.some((a) => a === '--workers' || a.startsWith('--workers='))) return runWorkers(process.argv.slice(2));
   // The "Safe to expose" scenario is its own run: hostile requests, refusals, /health, memory.
   if (parseCli(CLI).values.hostile) return runHostile();
   const s = readSettings(process.argv.slice(2));

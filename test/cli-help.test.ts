@@ -4,11 +4,12 @@ import { describe, expect, it } from 'vitest';
 import { PROCESS_TEST_TIMEOUT_MS, ROOT, runCli } from './helpers/cli.js';
 
 /**
- * Every npm script that runs one of our CLIs (`tsx <file>.ts`) answers `--help` with its usage and
+ * Every npm script that runs one of our CLIs (`tsx <file>.ts`, or `node scripts/run-cli.mjs <file>`,
+ * which runs <file>.ts in development) answers `--help` with its usage and
  * options (exit 0), and refuses an unknown option with one line naming it (exit 2).
  */
 const scripts = Object.entries((JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts)
-  .map(([name, command]) => ({ name, file: /^tsx (\S+\.ts)$/.exec(command)?.[1] }))
+  .map(([name, command]) => ({ name, file: /^tsx (\S+\.ts)$/.exec(command)?.[1] ?? /^node scripts\/run-cli\.mjs (\S+)$/.exec(command)?.[1]?.concat('.ts') }))
   .filter((s): s is { name: string; file: string } => s.file !== undefined);
 
 describe('the CLIs', { timeout: PROCESS_TEST_TIMEOUT_MS }, () => {

@@ -26,6 +26,11 @@ export interface Catalog {
   readonly plugin: ApolloServerPlugin<any>;
   /** The catalog as it is now (rebuilt when a subgraph's descriptors or quality results change). */
   snapshot(): CatalogSnapshot;
+  /**
+   * Resolves once every subgraph's `/data-products` answered (or failed): the gateway serves only
+   * after it, but builds everything else meanwhile (the fetches overlap its start-up work).
+   */
+  readonly ready: Promise<void>;
   close(): void;
 }
 
@@ -56,14 +61,16 @@ export async function startCatalog(args: {
   };
   const source = new CatalogSource(subgraphs, facts.governedSubgraphs, args.identityHeader, args.options ?? {}, () => rebuild());
   snapshot = new CatalogSnapshot(facts, [], source.sources, ++version);
-  await source.refresh();
-  rebuild();
-  source.start();
-  const unreachable = source.sources.filter((s) => s.reachable === false);
-  args.log[unreachable.length ? 'warn' : 'info']('data product catalog ready', {
-    products: snapshot.products.size,
-    unreachable: unreachable.map((s) => `${s.subgraph}: ${s.error}`),
-    ms: Math.round(performance.now() - started),
+  let closed = false;
+  const ready = source.refresh().then(() => {
+    rebuild();
+    if (!closed) source.start();
+    const unreachable = source.sources.filter((s) => s.reachable === false);
+    args.log[unreachable.length ? 'warn' : 'info']('data product catalog ready', {
+      products: snapshot.products.size,
+      unreachable: unreachable.map((s) => `${s.subgraph}: ${s.error}`),
+      ms: Math.round(performance.now() - started),
+    });
   });
 
   const current = () => snapshot;
@@ -113,7 +120,11 @@ export async function startCatalog(args: {
     dataSource: (name) => (name === CATALOG_SUBGRAPH_NAME ? dataSource : undefined),
     plugin: dataProductsPlugin(current),
     snapshot: current,
-    close: () => source.stop(),
+    ready,
+    close: () => {
+      closed = true;
+      source.stop();
+    },
   };
 }
 

@@ -1,4 +1,7 @@
 import { composeServices } from '@apollo/composition';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import {
   Kind,
   parse,
@@ -27,18 +30,40 @@ export class SupergraphMergeError extends Error {}
 /** The extra subgraph composed alone, once per process (it is the same at every gateway start). */
 const composedAlone = new Map<string, DocumentNode>();
 
+/**
+ * …and once per build: `npm run build` composes the gateway's own in-process subgraphs (catalog,
+ * privacy) and writes them here (precomposed.ts), so a compiled gateway does not compose at start.
+ * Keyed by the hash of what is composed; anything else (or no file, under tsx) is composed here.
+ */
+export const PRECOMPOSED_FILE = fileURLToPath(new URL('./precomposed.json', import.meta.url));
+let precomposed: Record<string, string> | undefined;
+
+const keyOf = (subgraph: { name: string; url: string; typeDefs: DocumentNode }) =>
+  createHash('sha256').update(`${subgraph.name}\u0000${subgraph.url}\u0000${print(subgraph.typeDefs)}`).digest('hex');
+
+/** The subgraph composed on its own (a supergraph of one), as composition writes it. */
+export function composeAlone(subgraph: { name: string; url: string; typeDefs: DocumentNode }): string {
+  const composed = composeServices([{ name: subgraph.name, url: subgraph.url, typeDefs: subgraph.typeDefs }]);
+  if (composed.errors) throw new SupergraphMergeError(`the ${subgraph.name} subgraph does not compose: ${composed.errors.map((e) => e.message).join('; ')}`);
+  return composed.supergraphSdl;
+}
+
+/** What precomposed.json holds for these subgraphs. */
+export function precomposedEntries(subgraphs: readonly { name: string; url: string; typeDefs: DocumentNode }[]): Record<string, string> {
+  return Object.fromEntries(subgraphs.map((subgraph) => [keyOf(subgraph), composeAlone(subgraph)]));
+}
+
 export function addSubgraphToSupergraph(supergraphSdl: string, subgraph: { name: string; url: string; typeDefs: DocumentNode }): string {
   return print(graftSubgraph(parse(supergraphSdl), subgraph));
 }
 
 /** The same, on an already parsed supergraph: returns the new supergraph's document. */
 export function graftSubgraph(main: DocumentNode, subgraph: { name: string; url: string; typeDefs: DocumentNode }): DocumentNode {
-  const cacheKey = `${subgraph.name}\u0000${subgraph.url}\u0000${print(subgraph.typeDefs)}`;
+  const cacheKey = keyOf(subgraph);
   let extra = composedAlone.get(cacheKey);
   if (!extra) {
-    const composed = composeServices([{ name: subgraph.name, url: subgraph.url, typeDefs: subgraph.typeDefs }]);
-    if (composed.errors) throw new SupergraphMergeError(`the ${subgraph.name} subgraph does not compose: ${composed.errors.map((e) => e.message).join('; ')}`);
-    extra = parse(composed.supergraphSdl);
+    precomposed ??= existsSync(PRECOMPOSED_FILE) ? (JSON.parse(readFileSync(PRECOMPOSED_FILE, 'utf8')) as Record<string, string>) : {};
+    extra = parse(precomposed[cacheKey] ?? composeAlone(subgraph));
     composedAlone.set(cacheKey, extra);
   }
   const definitions = [...main.definitions];

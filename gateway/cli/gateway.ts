@@ -5,7 +5,9 @@
  * `--supergraph-url` a URL serving an SDL, polled with ETag every `--poll-interval` (10s).
  * Hot reload (HOT_RELOAD=false turns it off): a changed file, a new SDL at the URL, or SIGHUP
  * swaps the supergraph without a restart. SIGTERM drains requests in flight, then exits 0.
+ * `--workers N` (env GATEWAY_WORKERS): N such processes sharing the port (gateway-workers.ts).
  */
+import cluster from 'node:cluster';
 import { parseCli } from '../../subgraphs/mesh/cli-args.js';
 import { parseNumber } from '../../subgraphs/mesh/numbers.js';
 import { startTracing } from '../../subgraphs/mesh/tracing.js';
@@ -13,11 +15,12 @@ import { GATEWAY_SERVICE_NAME, startGateway } from '../server/gateway-server.js'
 import { parseDuration } from '../config/gateway-settings.js';
 import { Supergraph } from '../supergraph/supergraph.js';
 import { loadSupergraph } from '../supergraph/supergraph-source.js';
+import { announceWorkerReady, runPrimary } from './gateway-workers.js';
 import { runCli } from './run-cli.js';
 
 runCli(async () => {
   const { values } = parseCli({
-    usage: 'npm run gateway -- [--supergraph FILE | --supergraph-url URL] [--port N] [--host HOST]',
+    usage: 'npm run gateway -- [--supergraph FILE | --supergraph-url URL] [--port N] [--host HOST] [--workers N]',
     summary: `Runs the gateway alone, in front of subgraphs that run anywhere: from a composed supergraph
 SDL (ours, Rover's, GraphOS's) or a supergraph.yaml it composes at start. Governance settings come
 from the environment (JWT_SECRET or JWKS_URL / JWKS_FILE, MESH_SIGNING_KEY, AUTHZ_MODE, POLICIES_FILE,
@@ -27,10 +30,14 @@ GATEWAY_CONFIG, MESH_USAGE_DB); see the README's Configuration.`,
       port: { type: 'string', value: 'N', default: process.env.GATEWAY_PORT ?? '4000', description: 'port to listen on, 0 for any free one (env GATEWAY_PORT)' },
       host: { type: 'string', value: 'HOST', default: process.env.HOST ?? '127.0.0.1', description: 'interface to listen on (env HOST)' },
       'supergraph-url': { type: 'string', value: 'URL', default: process.env.SUPERGRAPH_URL, description: 'a URL serving a supergraph SDL, polled with ETag for hot reload (env SUPERGRAPH_URL)' },
+      workers: { type: 'string', value: 'N', default: process.env.GATEWAY_WORKERS ?? '1', description: 'gateway processes sharing the port (node:cluster); a dead one is restarted (env GATEWAY_WORKERS)' },
       'poll-interval': { type: 'string', value: 'DURATION', default: process.env.SUPERGRAPH_POLL_INTERVAL ?? '10s', description: 'how often --supergraph-url is polled (env SUPERGRAPH_POLL_INTERVAL)' },
     },
     examples: ['npm run gateway -- --supergraph supergraph.graphql --port 4000'],
   });
+  const workers = parseNumber(values.workers!, 'GATEWAY_WORKERS / --workers', { integer: true, min: 1 });
+  // The primary of --workers N forks and supervises; each worker runs everything below.
+  if (workers > 1 && cluster.isPrimary) return runPrimary(workers);
   const url = values['supergraph-url'];
   const supergraph = url ? { supergraph: Supergraph.fromSdl(await fetchSdl(url)), origin: url } : await loadSupergraph(values.supergraph!);
   const hotReload = process.env.HOT_RELOAD !== 'false';
@@ -52,7 +59,12 @@ GATEWAY_CONFIG, MESH_USAGE_DB); see the README's Configuration.`,
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
   // Announced only once a signal can stop it cleanly: a supervisor may stop it right after this line.
-  console.log(`gateway ready: ${gateway.graphqlUrl} (explorer: ${gateway.url}/) from ${supergraph.origin}`);
+  const ready = `gateway ready: ${gateway.graphqlUrl} (explorer: ${gateway.url}/) from ${supergraph.origin}`;
+  if (cluster.isWorker) {
+    // A worker stops with its primary, even one killed without passing a signal on.
+    process.once('disconnect', stop);
+    announceWorkerReady(ready);
+  } else console.log(ready);
 });
 
 async function fetchSdl(url: string): Promise<string> {

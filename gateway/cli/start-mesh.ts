@@ -8,9 +8,10 @@
  * DATA_DIR, MESH_SCALE, MESH_SEED.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { relative } from 'node:path';
 import { parseCli } from '../../subgraphs/mesh/cli-args.js';
-import { DOMAINS } from '../../subgraphs/registry.js';
+import { entryPoint } from '../../subgraphs/mesh/entry-point.js';
+import { DOMAINS, SUPERGRAPH_YAML } from '../../subgraphs/registry.js';
 import { subgraphSettings, type SubgraphSettings } from '../../subgraphs/kit/settings.js';
 import { parseNumber } from '../../subgraphs/mesh/numbers.js';
 import { startTracing } from '../../subgraphs/mesh/tracing.js';
@@ -19,7 +20,8 @@ import { GATEWAY_SERVICE_NAME, startGateway } from '../server/gateway-server.js'
 import { loadSupergraph } from '../supergraph/supergraph-source.js';
 import { runCli } from './run-cli.js';
 
-const SUBGRAPH_CLI = fileURLToPath(new URL('../../subgraphs/cli.ts', import.meta.url));
+// subgraphs/cli.ts under tsx, subgraphs/cli.js in the compiled build (npm run build).
+const SUBGRAPH_CLI = entryPoint('../../subgraphs/cli.ts', import.meta.url);
 
 runCli(async () => {
   const { values } = parseCli({
@@ -31,7 +33,8 @@ the ports actually used. Prints the URLs; Ctrl-C stops everything. Environment: 
     options: {
       port: { type: 'string', value: 'N', default: process.env.GATEWAY_PORT ?? '4000', description: "the gateway's port (env GATEWAY_PORT)" },
       host: { type: 'string', value: 'HOST', default: process.env.HOST ?? '127.0.0.1', description: 'interface for the gateway and the subgraphs (env HOST)' },
-      config: { type: 'string', value: 'FILE', default: 'supergraph.yaml', description: 'the subgraphs to start and compose' },
+      // The registry's own file (the domains started are its): beside the code, in the source tree or in dist/.
+      config: { type: 'string', value: 'FILE', default: relative(process.cwd(), SUPERGRAPH_YAML) || SUPERGRAPH_YAML, description: 'the subgraphs to start and compose' },
       'subgraph-port-base': { type: 'string', value: 'N', description: "the first subgraph's port, the others follow (default: each routing_url's port, or <DOMAIN>_PORT)" },
       'data-dir': { type: 'string', value: 'DIR', description: 'where the databases are (default: DATA_DIR, else ./data)' },
       scale: { type: 'string', value: 'N', description: 'seed size: 1 = 5,000 customers, 1,000 products, 50,000 orders (env MESH_SCALE)' },
@@ -125,7 +128,7 @@ the ports actually used. Prints the URLs; Ctrl-C stops everything. Environment: 
 });
 
 function spawnSubgraph(name: string, s: SubgraphSettings): ChildProcess {
-  const args = ['--import', 'tsx', SUBGRAPH_CLI, name, '--port', String(s.port), '--host', s.host, '--db', s.dbPath, '--scale', String(s.scale), '--seed', String(s.seed)];
+  const args = [...SUBGRAPH_CLI.execArgv, SUBGRAPH_CLI.file, name, '--port', String(s.port), '--host', s.host, '--db', s.dbPath, '--scale', String(s.scale), '--seed', String(s.seed)];
   // Subgraph logs go to this console. The IPC channel lets a child notice if we die without
   // stopping it (e.g. SIGKILL), so no orphan keeps its port. OTEL_SERVICE_NAME names the gateway
   // only: each subgraph keeps its own name (<domain>-subgraph).

@@ -37,6 +37,8 @@ export interface GatewaySettings {
     safelist: { enabled: boolean; require_id: boolean };
     /** Apollo persisted-query manifests (`apollo-persisted-query-manifest` format): files, read at start. */
     local_manifests: string[];
+    /** Ours: the same manifests from http(s) URLs, fetched at start (deadline, size bound): one manifest for N gateways. */
+    manifest_urls?: string[];
   };
   /** Automatic persisted queries (the client registers a query by its hash). */
   apq: { enabled: boolean };
@@ -112,7 +114,7 @@ export function defaultSettings(production = process.env.NODE_ENV === 'productio
       warn_only: false,
     },
     demand_control: { enabled: true, mode: 'enforce', strategy: { static_estimated: { list_size: 10, max: 50_000 } }, expose_in_extensions: false },
-    persisted_queries: { enabled: false, log_unknown: false, safelist: { enabled: false, require_id: false }, local_manifests: [] },
+    persisted_queries: { enabled: false, log_unknown: false, safelist: { enabled: false, require_id: false }, local_manifests: [], manifest_urls: [] },
     apq: { enabled: false },
     cors: {
       allow_any_origin: false,

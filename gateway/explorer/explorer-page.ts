@@ -40,11 +40,12 @@ export interface ExplorerPageConfig {
  *
  * The page is ~9 MB, and the module holding GraphiQL's bundle costs a process ~60 MB of resident
  * memory for its whole life once loaded. So the page is rendered and gzipped in a short-lived worker
- * thread whose memory goes when it exits: the gateway keeps the gzipped page (~2 MB), and the plain
- * page for a client that does not accept gzip, on demand.
+ * thread whose memory goes when it exits, on first demand: the gateway keeps the gzipped page
+ * (~2 MB), and the plain page for a client that does not accept gzip, on demand.
  */
 export class ExplorerPage {
-  private readonly gzipped: Promise<Buffer>;
+  private readonly render: { title: string; configJson: string; uiJs: string; uiCss: string };
+  private gzipped: Promise<Buffer> | undefined;
   private html: Buffer | undefined;
 
   constructor(options: ExplorerPageOptions) {
@@ -56,18 +57,23 @@ export class ExplorerPage {
       defaultPersona: options.personas?.length ? (options.defaultPersona ?? options.personas[0]!.id) : null,
       demandControl: options.demandControl ?? null,
     };
-    this.gzipped = renderInWorker({ title: escapeHtml(config.title), configJson: scriptJson(config), uiJs: EXPLORER_UI_JS, uiCss: EXPLORER_UI_CSS });
-    // A failed render surfaces where the page is awaited, never as an unhandled rejection.
-    this.gzipped.catch(() => {});
+    this.render = { title: escapeHtml(config.title), configJson: scriptJson(config), uiJs: EXPLORER_UI_JS, uiCss: EXPLORER_UI_CSS };
   }
 
-  /** Resolves once the page is rendered (rejects if it could not be). */
-  async ready(): Promise<void> {
-    await this.gzipped;
+  /**
+   * Rendered on the first request for the page, not at start (it was a large share of the
+   * gateway's cold start, and API-only deployments never serve it); a failed render is retried.
+   */
+  private page(): Promise<Buffer> {
+    this.gzipped ??= renderInWorker(this.render).catch((error: unknown) => {
+      this.gzipped = undefined;
+      throw error;
+    });
+    return this.gzipped;
   }
 
   async body(acceptEncoding: string | undefined): Promise<{ body: Buffer; encoding?: string }> {
-    const gzipped = await this.gzipped;
+    const gzipped = await this.page();
     if (acceptEncoding && /\bgzip\b/.test(acceptEncoding)) return { body: gzipped, encoding: 'gzip' };
     this.html ??= gunzipSync(gzipped);
     return { body: this.html };

@@ -75,9 +75,7 @@ export class GatewayExplorer {
 
   private rebuild(): Promise<void> {
     this.rebuilding ??= GatewayExplorer.build(this.options)
-      // The page being served stays until its successor is rendered.
-      .then(async (built) => {
-        await built.page.ready();
+      .then((built) => {
         this.page = built.page;
         this.expiresAt = built.expiresAt;
       })

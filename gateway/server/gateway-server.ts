@@ -33,6 +33,7 @@ import { GatewayMetrics } from '../telemetry/metrics.js';
 import { finishRequest, newRecord, requestTelemetryPlugin, type RequestRecord } from '../telemetry/request-telemetry.js';
 import { ApqStore } from '../trusted-documents/apq-store.js';
 import { TrustedDocuments } from '../trusted-documents/trusted-documents.js';
+import { fetchManifests } from '../trusted-documents/manifest-url.js';
 import { usagePlugin } from '../usage/usage-plugin.js';
 import { Cors } from './cors.js';
 import type { GatewayContext } from './gateway-context.js';
@@ -85,6 +86,8 @@ export const GATEWAY_SERVICE_NAME = 'data-mesh-gateway';
 export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
   const config = options.config ?? gatewayConfigFromEnv(process.env, (m) => log.warn(m));
   const settings = config.settings ?? defaultSettings();
+  // Before anything opens: a manifest URL that fails stops the start with nothing to clean up.
+  const manifests = settings.persisted_queries.enabled ? await fetchManifests(settings.persisted_queries.manifest_urls ?? []) : [];
   const policies = new PolicyBook(config.policiesFile);
   const identityHeader = catalogIdentity(config.signingKey);
   // One audit log for the gateway's life: every supergraph it serves appends to the same hash chain.
@@ -106,7 +109,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   let building: ServedSupergraph | null = null;
   // Trusted documents and APQ resolve a request's document before the guard; CORS answers preflights.
   const apq = settings.apq.enabled ? new ApqStore() : null;
-  const documents = new TrustedDocuments(settings, apq, log);
+  const documents = new TrustedDocuments(settings, apq, log, manifests);
   const cors = new Cors(settings.cors);
   const identities = new RequestIdentities(new JwtAuthenticator(config.jwt), new IdentitySigner(config.signingKey), policies.forwardedClaims, policies);
   const readiness = new Readiness(current.base.subgraphs, settings.health_check.readiness.subgraphs, identityHeader, parseDuration(settings.health_check.readiness.interval), log);
@@ -315,6 +318,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       if (--inFlight === 0) drained?.();
     }
   };
+  // The catalog's first fetch of every subgraph's /data-products ran while the rest was built.
+  await current.catalog.ready;
   const listening = await listen(counted, {
     port: options.port,
     host: options.host,
@@ -328,6 +333,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   /** Serves a new supergraph: built aside, pushed to ApolloGateway, then swapped in whole. */
   const apply = async (next: Supergraph) => {
     const served = await servedWith(next);
+    await served.catalog.ready;
     building = served;
     try {
       if (!pushSupergraph) throw new Error('the gateway is not loaded');

@@ -28,16 +28,18 @@ const TYPES = ['query', 'mutation', 'subscription'];
  * very same body (two clients' manifests may both list a shared operation), anything else is an
  * error. Returns the operations by id.
  */
-export function loadManifests(files: readonly string[]): Map<string, ManifestOperation> {
+export function loadManifests(files: readonly string[], fetched: readonly { source: string; text: string }[] = []): Map<string, ManifestOperation> {
   const operations = new Map<string, ManifestOperation & { at: string }>();
-  for (const file of files) {
+  const read = (file: string) => {
     const shown = relative(process.cwd(), file) || file;
-    let text: string;
     try {
-      text = readFileSync(file, 'utf8');
+      return { shown, text: readFileSync(file, 'utf8') };
     } catch {
       throw new ConfigError(shown, null, 'persisted query manifest not found or not readable');
     }
+  };
+  // Files, then manifests fetched from persisted_queries.manifest_urls (manifest-url.ts).
+  for (const { shown, text } of [...files.map(read), ...fetched.map((m) => ({ shown: m.source, text: m.text }))]) {
     for (const [index, operation] of readManifest(text, shown).entries()) {
       const at = `${shown} operations[${index}]`;
       const known = operations.get(operation.id);

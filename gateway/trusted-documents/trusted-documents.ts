@@ -9,6 +9,7 @@ import type { GatewaySettings } from '../config/gateway-settings.js';
 import { nestingExceeds } from '../limits/parser-limits.js';
 import type { ApqStore } from './apq-store.js';
 import { loadManifests, type ManifestOperation } from './manifest.js';
+import type { FetchedManifest } from './manifest-url.js';
 import { normalizeDocument, tokenCount } from './normalize.js';
 
 /** The fields of a GraphQL request this layer reads and may rewrite (a POST body, or GET's parameters). */
@@ -51,10 +52,12 @@ export class TrustedDocuments {
     settings: Pick<GatewaySettings, 'persisted_queries' | 'apq' | 'supergraph' | 'limits'>,
     private readonly apq: ApqStore | null,
     private readonly log: Logger,
+    /** The manifests of persisted_queries.manifest_urls, fetched before (fetchManifests). */
+    fetched: readonly FetchedManifest[] = [],
   ) {
     checkSettings(settings);
     this.pq = settings.persisted_queries;
-    this.manifest = this.pq.enabled ? loadManifests(this.pq.local_manifests) : new Map();
+    this.manifest = this.pq.enabled ? loadManifests(this.pq.local_manifests, fetched) : new Map();
     let maxTokens = 0;
     for (const operation of this.manifest.values()) {
       this.safelist.add(normalizeDocument(operation.body)!);
@@ -220,7 +223,9 @@ function checkSettings(settings: Pick<GatewaySettings, 'persisted_queries' | 'ap
   if ((pq.safelist.enabled || pq.log_unknown) && !pq.enabled) {
     throw new ConfigError(file, pq.safelist.enabled ? 'persisted_queries.safelist.enabled' : 'persisted_queries.log_unknown', 'needs persisted_queries.enabled: true');
   }
-  if (pq.enabled && pq.local_manifests.length === 0) throw new ConfigError(file, 'persisted_queries.local_manifests', 'persisted queries need at least one manifest file');
+  if (pq.enabled && pq.local_manifests.length === 0 && !pq.manifest_urls?.length) {
+    throw new ConfigError(file, 'persisted_queries.local_manifests', 'persisted queries need at least one manifest file (or manifest_urls)');
+  }
   // APQ lets any client add operations: it cannot be combined with a safelist (Router: the same).
   if (pq.safelist.enabled && settings.apq.enabled) throw new ConfigError(file, 'apq.enabled', 'must be false when persisted_queries.safelist is enabled');
 }

@@ -38,16 +38,19 @@ export function readMeshList(supergraphYaml: string): MeshEntry[] {
 /** A kit-built domain of the list: its folder under `subgraphsDir` and its module. */
 export interface DomainEntry extends MeshEntry {
   dir: string;
-  /** Absolute path of the domain's `index.ts`. */
+  /** Absolute path of the domain's `index.ts` (`index.js` in the compiled build). */
   module: string;
 }
 
-/** The entries that are domains built on this kit (folder `<subgraphsDir>/<name>/` with schema.graphql and index.ts). */
+/**
+ * The entries that are domains built on this kit (folder `<subgraphsDir>/<name>/` with schema.graphql
+ * and index.ts, or index.js in the compiled build of `npm run build`, where no .ts file is).
+ */
 export function kitDomainEntries(supergraphYaml: string, subgraphsDir: string): DomainEntry[] {
   return readMeshList(supergraphYaml).flatMap((entry) => {
     const dir = join(resolve(subgraphsDir), entry.name);
-    const module = join(dir, 'index.ts');
-    if (entry.schemaFile !== join(dir, 'schema.graphql') || !existsSync(module)) return [];
+    const module = ['index.ts', 'index.js'].map((name) => join(dir, name)).find((file) => existsSync(file));
+    if (entry.schemaFile !== join(dir, 'schema.graphql') || !module) return [];
     return [{ ...entry, dir, module }];
   });
 }

@@ -64,8 +64,10 @@ export interface RunningCli {
   stop(signal?: NodeJS.Signals, timeoutMs?: number): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-export function startCli(script: string, args: string[], options: { env?: NodeJS.ProcessEnv } = {}): RunningCli {
-  const child = spawn(process.execPath, nodeArgs(script, args), { cwd: ROOT, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+/** `compiled`: a JavaScript file of the build, run with plain node (no tsx), from `cwd`. */
+export function startCli(script: string, args: string[], options: { env?: NodeJS.ProcessEnv; compiled?: boolean; cwd?: string } = {}): RunningCli {
+  const argv = options.compiled ? [script, ...args] : nodeArgs(script, args);
+  const child = spawn(process.execPath, argv, { cwd: options.cwd ?? ROOT, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   const listeners = new Set<() => void>();

@@ -46,7 +46,7 @@ const ITEMS_PER_SLICE = 1_000;
  * One request's budget in a subgraph: its deadline, the rows its SQL returned, an estimate of its
  * response size, and the signal that stops it.
  *
- * better-sqlite3 is synchronous and graphql-js resolves cached values without ever returning to
+ * better-sqlite3 is synchronous (and a PostgreSQL pool answers fast) and graphql-js resolves cached values without ever returning to
  * the event loop, so a big request would hold the process until it is done: no other request, no
  * timer, not even the news that the gateway hung up. The budget makes the work cooperative: the
  * SQL layer asks it before every statement, and every field resolver (see `guardResolvers`) asks
@@ -117,6 +117,11 @@ export class RequestBudget {
   check(): void {
     if (this.halt) throw this.halt;
     if (performance.now() > this.deadline) throw this.stop('timeout');
+  }
+
+  /** Milliseconds left before the deadline (Infinity without one): a statement's timeout on a database server. */
+  remainingMs(): number {
+    return this.deadline - performance.now();
   }
 
   /** Before each SQL statement. */

@@ -197,6 +197,16 @@ describe.runIf(inject('postgres'))('PostgreSQL', () => {
     }
   });
 
+  it('npm run quality measures a domain in PostgreSQL when its URL is set', async () => {
+    const cli = await runCli('gateway/cli/quality.ts', ['--domain', 'products', '--json'], { env: { PRODUCTS_DATABASE_URL: urls.products! } });
+    expect(cli.code, cli.stderr).toBe(0);
+    const report = JSON.parse(cli.stdout) as { passed: boolean; domains: { domain: string; database: string; report: { results: unknown[] } }[] };
+    expect(report.passed).toBe(true);
+    expect(report.domains).toHaveLength(1);
+    expect(report.domains[0]).toMatchObject({ domain: 'products', database: expect.stringMatching(/^127\.0\.0\.1:\d+\/mesh_products$/) });
+    expect(report.domains[0]!.report.results.length).toBeGreaterThan(3);
+  });
+
   it('refuses, naming the domain, the variable and the server but never the password, a server that does not answer', async () => {
     const port = await freePort();
     const url = `postgres://mesh:hunter2@127.0.0.1:${port}/mesh_products`;

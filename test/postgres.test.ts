@@ -173,6 +173,19 @@ describe.runIf(inject('postgres'))('PostgreSQL', () => {
     }
   });
 
+  it('leaves no request deadline behind on a pooled connection for work outside requests', async () => {
+    const db = await PostgresDatabase.connect({ url: urls.customers!, poolSize: 1 }, { domain: 'customers', variable: 'test' });
+    try {
+      const budget = new RequestBudget({ timeoutMs: 200, maxRows: 0, maxResponseBytes: 0 }, 'customers');
+      expect(await db.forRequest(budget).get('SELECT 1 AS one')).toEqual({ one: 1 });
+      budget.dispose();
+      // The same (only) connection, longer than that request's 200 ms.
+      expect(await db.get("SELECT pg_sleep(0.5)::text AS slept")).toEqual({ slept: '' });
+    } finally {
+      await db.close();
+    }
+  });
+
   it('creates no SQLite file when the domain has a URL, and serves its data products from PostgreSQL', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'no-sqlite-'));
     try {

@@ -30,6 +30,9 @@ const types = new pg.TypeOverrides();
 types.setTypeParser(pg.types.builtins.INT8, Number);
 types.setTypeParser(pg.types.builtins.NUMERIC, Number);
 
+/** The statement_timeout a request's statement left on a pooled connection (absent: none). */
+const timeoutOf = new WeakMap<pg.PoolClient, number>();
+
 /** SQLSTATE of a statement cancelled (by statement_timeout or a cancel request). */
 const QUERY_CANCELED = '57014';
 /** Rows per INSERT when seeding. */
@@ -108,8 +111,25 @@ export class PostgresDatabase extends SqlDatabase {
   private async execute(query: { text: string; values: unknown[] }): Promise<pg.QueryResult> {
     if (this.client) return this.client.query(query);
     const budget = this.budget;
-    if (!budget) return this.pool.query(query);
+    if (!budget) return this.withClient((client) => client.query(query));
     return this.underBudget(budget, query);
+  }
+
+  /**
+   * A pooled connection for work outside any request (seeding, migrations): without the statement
+   * timeout a request's statement may have left on it.
+   */
+  private async withClient<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    try {
+      if (timeoutOf.get(client)) {
+        await client.query('SET statement_timeout = 0');
+        timeoutOf.set(client, 0);
+      }
+      return await fn(client);
+    } finally {
+      client.release();
+    }
   }
 
   private async underBudget(budget: RequestBudget, query: { text: string; values: unknown[] }): Promise<pg.QueryResult> {
@@ -117,12 +137,14 @@ export class PostgresDatabase extends SqlDatabase {
     let cancelled = false;
     const cancel = () => {
       cancelled = true;
-      cancelOnServer(this.config, client);
+      cancelOnServer(client);
     };
     try {
       budget.check();
       const remaining = budget.remainingMs();
-      await client.query(`SET statement_timeout = ${Number.isFinite(remaining) ? Math.max(1, Math.ceil(remaining)) : 0}`);
+      const timeout = Number.isFinite(remaining) ? Math.max(1, Math.ceil(remaining)) : 0;
+      await client.query(`SET statement_timeout = ${timeout}`);
+      timeoutOf.set(client, timeout);
       budget.signal.addEventListener('abort', cancel, { once: true });
       try {
         return await client.query(query);
@@ -169,25 +191,24 @@ export class PostgresDatabase extends SqlDatabase {
 
   async exec(sql: string): Promise<void> {
     this.budget?.beforeStatement();
-    await (this.client ?? this.pool).query(toPostgresDdl(sql));
+    const ddl = toPostgresDdl(sql);
+    if (this.client) await this.client.query(ddl);
+    else await this.withClient((client) => client.query(ddl));
   }
 
   async transaction<T>(fn: (tx: SqlDatabase) => Promise<T>): Promise<T> {
     if (this.client) return fn(this);
-    const client = await this.pool.connect();
-    let broken = false;
-    try {
+    return this.withClient(async (client) => {
       await client.query('BEGIN');
-      const tx = Object.create(this, { client: { value: client } }) as PostgresDatabase;
-      const result = await fn(tx);
-      await client.query('COMMIT');
-      return result;
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => (broken = true));
-      throw error;
-    } finally {
-      client.release(broken ? true : undefined);
-    }
+      try {
+        const result = await fn(Object.create(this, { client: { value: client } }) as PostgresDatabase);
+        await client.query('COMMIT');
+        return result;
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => {});
+        throw error;
+      }
+    });
   }
 
   /**
@@ -205,10 +226,13 @@ export class PostgresDatabase extends SqlDatabase {
       if (buffer.length === 0) return;
       const rows = buffer;
       buffer = [];
-      const connection = this.client ?? this.pool;
-      text ??= await bulkInsert(connection, table, columns, upsert);
+      const values = columns.map((_, c) => rows.map((row) => row[c]));
+      const load = async (connection: pg.PoolClient) => {
+        text ??= await bulkInsert(connection, table, columns, upsert);
+        await connection.query(text, values);
+      };
       this.counters.statements++;
-      await connection.query(text, columns.map((_, c) => rows.map((row) => row[c])));
+      await (this.client ? load(this.client) : this.withClient(load));
     };
     return {
       add: async (row) => {
@@ -244,7 +268,7 @@ export class PostgresDatabase extends SqlDatabase {
 }
 
 /** The INSERT of a bulk load: the table's column types (from the catalog) tell unnest what each array holds. */
-async function bulkInsert(connection: pg.Pool | pg.PoolClient, table: string, columns: readonly string[], upsert: string): Promise<string> {
+async function bulkInsert(connection: pg.PoolClient, table: string, columns: readonly string[], upsert: string): Promise<string> {
   const { rows } = await connection.query<{ column_name: string; type: string }>(
     `SELECT a.attname AS column_name, format_type(a.atttypid, a.atttypmod) AS type FROM pg_attribute a
      WHERE a.attrelid = to_regclass($1) AND a.attnum > 0 AND NOT a.attisdropped`,
@@ -268,15 +292,21 @@ function bound(statement: PostgresStatement, params: unknown[]): { text: string;
 }
 
 /**
- * Asks the server to cancel what `client` is running (the protocol's cancel request, on a
- * connection of its own: it needs no free slot in the pool).
+ * Asks the server to cancel what `client` is running: the protocol's cancel request (the
+ * backend's process id and secret key), on a connection of its own, so it needs no free slot in
+ * the pool. The client is closed afterwards, never reused: a late cancel cannot hit another statement.
  */
-function cancelOnServer(config: pg.PoolConfig, client: pg.PoolClient): void {
-  const running = (client as unknown as { activeQuery?: unknown }).activeQuery;
-  if (!running) return;
-  const canceller = new pg.Client(config) as unknown as { cancel(client: pg.PoolClient, query: unknown): void; connection: { on(e: string, f: () => void): void } };
-  canceller.connection.on('error', () => {});
-  canceller.cancel(client, running);
+function cancelOnServer(client: pg.PoolClient): void {
+  const { processID, secretKey, host, port } = client as unknown as { processID: number; secretKey: number; host: string; port: number };
+  const connection = new pg.Connection() as unknown as {
+    on(event: string, listener: () => void): void;
+    connect(portOrPath: number | string, host?: string): void;
+    cancel(processID: number, secretKey: number): void;
+  };
+  connection.on('error', () => {});
+  connection.on('connect', () => connection.cancel(processID, secretKey));
+  if (host.startsWith('/')) connection.connect(`${host}/.s.PGSQL.${port}`);
+  else connection.connect(port, host);
 }
 
 /** Why the server could not be used, in words (the driver's message, the error code otherwise). */

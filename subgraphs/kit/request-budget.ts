@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { defaultFieldResolver, GraphQLError, isObjectType, type GraphQLFieldResolver, type GraphQLSchema } from 'graphql';
 import { HttpError } from '../mesh/http.js';
 
@@ -93,6 +94,8 @@ export class RequestBudget {
     readonly subgraph: string,
   ) {
     this.signal = this.controller.signal;
+    // Each statement in flight listens (the PostgreSQL engine cancels it on the server): a batch-heavy request has many.
+    setMaxListeners(1_000, this.signal);
     this.deadline = limits.timeoutMs > 0 ? this.sliceStart + limits.timeoutMs : Infinity;
     // The clock checks cover a busy request; the timer covers one that waits.
     if (limits.timeoutMs > 0) this.timer = setTimeout(() => this.stop('timeout'), limits.timeoutMs).unref();

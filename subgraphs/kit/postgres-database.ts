@@ -143,8 +143,11 @@ export class PostgresDatabase extends SqlDatabase {
       budget.check();
       const remaining = budget.remainingMs();
       const timeout = Number.isFinite(remaining) ? Math.max(1, Math.ceil(remaining)) : 0;
-      await client.query(`SET statement_timeout = ${timeout}`);
-      timeoutOf.set(client, timeout);
+      // One more round trip per statement: the deadline moves, so the timeout is set every time (unless there is none, again).
+      if (timeout !== 0 || timeoutOf.get(client)) {
+        await client.query(`SET statement_timeout = ${timeout}`);
+        timeoutOf.set(client, timeout);
+      }
       budget.signal.addEventListener('abort', cancel, { once: true });
       try {
         return await client.query(query);

@@ -135,7 +135,7 @@ describe('the catalog in the graph, against the descriptors', () => {
 
   it('follows a new quality run of a subgraph', async () => {
     const before = product('product-catalog').quality.checkedAt;
-    const report = mesh.subgraphs.products!.dataProducts.runQuality();
+    const report = await mesh.subgraphs.products!.dataProducts.runQuality();
     const { body } = await mesh.query('{ dataProduct(id: "product-catalog") { quality { checkedAt } } }');
     expect(body.data.dataProduct.quality.checkedAt).toBe(report.checkedAt);
     expect(report.checkedAt >= before).toBe(true);

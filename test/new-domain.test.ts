@@ -1,12 +1,14 @@
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { domainNames } from '../subgraphs/kit/scaffold/templates.js';
 import { DOMAINS } from '../subgraphs/registry.js';
 import { CLI_TIMEOUT_MS, freePort, freePortRange, PROCESS_TEST_TIMEOUT_MS, ROOT, runCli, startCli, type RunningCli } from './helpers/cli.js';
-import { postGraphQL } from './helpers/mesh.js';
+import { postGraphQL, TEST_SIGNING_KEY } from './helpers/mesh.js';
+import { IDENTITY_HEADER, IdentitySigner } from '../subgraphs/mesh/identity.js';
 
 /**
  * `npm run new-domain -- widgets` in a copy of the repository's layout (gateway/, subgraphs/,
@@ -143,5 +145,30 @@ describe(`npm run new-domain -- ${NAME}: a working domain from one command`, { t
     expect(product.quality.status).toBe('PASSED');
     const all = await postGraphQL(url, '{ dataProducts { id } }');
     expect(all.body.data.dataProducts.map((p: { id: string }) => p.id)).toContain(n.product);
+  });
+
+  it.runIf(inject('postgres'))('runs on PostgreSQL too: <DOMAIN>_DATABASE_URL, seeded on first start, no SQLite file', async () => {
+    const admin = new pg.Client(inject('postgres')!.admin);
+    const database = `mesh_${NAME}_${process.pid}`;
+    await admin.connect();
+    await admin.query(`CREATE DATABASE ${database}`);
+    const dataDir = join(copy, 'data-pg');
+    const port = await freePort();
+    const subgraph = startCli(join(copy, 'subgraphs/cli.ts'), [NAME, '--port', String(port), '--data-dir', dataDir, '--scale', '0.02'], {
+      env: { LOG_LEVEL: 'info', [`${NAME.toUpperCase()}_DATABASE_URL`]: inject('postgres')!.admin.replace(/\/postgres$/, `/${database}`) },
+    });
+    try {
+      await subgraph.waitForOutput(/subgraph listening/);
+      const identity = await new IdentitySigner(TEST_SIGNING_KEY).header({ authenticated: true, subject: 'tester', scopes: [], claims: {} });
+      const answer = await postGraphQL(`http://127.0.0.1:${port}/graphql`, `{ ${n.many}(first: 3) { id name status tags } ${n.one}(id: "2") { id name } }`, undefined, { [IDENTITY_HEADER]: identity });
+      expect(answer.body.errors).toBeUndefined();
+      expect(answer.body.data[n.many].map((w: { id: string }) => w.id)).toEqual(['1', '2', '3']);
+      expect(answer.body.data[n.one]).toEqual({ id: '2', name: answer.body.data[n.many][1].name });
+      expect(existsSync(dataDir)).toBe(false);
+    } finally {
+      await subgraph.stop('SIGTERM');
+      await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+      await admin.end();
+    }
   });
 });

@@ -61,66 +61,66 @@ function widgetsDb(): Database.Database {
     INSERT INTO widgets VALUES ('A', '2025-12-30T10:00:00Z', 1), ('B', '2025-12-31T06:00:00Z', 1), ('B', '2025-12-29T00:00:00Z', 2), (NULL, '2025-12-01T00:00:00Z', 2);`);
   return db;
 }
-const measure = (quality: string, objectQuality = '', asOf = SYNTHETIC_AS_OF) => {
+const measure = async (quality: string, objectQuality = '', asOf = SYNTHETIC_AS_OF) => {
   const db = widgetsDb();
   try {
-    return runQuality(db, parseDescriptors(WIDGETS(quality, objectQuality), 'widgets.yaml'), { asOf }).results;
+    return (await runQuality(db, parseDescriptors(WIDGETS(quality, objectQuality), 'widgets.yaml'), { asOf })).results;
   } finally {
     db.close();
   }
 };
 
 describe('quality rules run as one SQL statement each', () => {
-  it('nullValues counts rows, or a percentage of rows, without a value (the not-null ratio)', () => {
-    const [rows, percent] = measure('- { id: a, metric: nullValues, mustBe: 0 }\n- { id: b, metric: nullValues, unit: percent, mustBeLessThan: 20 }');
+  it('nullValues counts rows, or a percentage of rows, without a value (the not-null ratio)', async () => {
+    const [rows, percent] = await measure('- { id: a, metric: nullValues, mustBe: 0 }\n- { id: b, metric: nullValues, unit: percent, mustBeLessThan: 20 }');
     expect(rows).toMatchObject({ status: 'failed', value: 1, unit: 'rows', expectation: '= 0 rows', message: 'measured 1 rows, expected = 0 rows' });
     expect(percent).toMatchObject({ status: 'failed', value: 25, unit: 'percent', expectation: '< 20 percent' });
   });
 
-  it('duplicateValues counts repeated values of a column, or of several columns together', () => {
-    const results = measure('- { id: a, metric: duplicateValues, mustBe: 0 }', '- { id: b, metric: duplicateValues, arguments: { properties: [code, batch] }, mustBe: 0 }');
+  it('duplicateValues counts repeated values of a column, or of several columns together', async () => {
+    const results = await measure('- { id: a, metric: duplicateValues, mustBe: 0 }', '- { id: b, metric: duplicateValues, arguments: { properties: [code, batch] }, mustBe: 0 }');
     const [column, pair] = ['a', 'b'].map((id) => results.find((r) => r.rule === id));
     expect(pair).toMatchObject({ rule: 'b', status: 'passed', value: 0, target: 'widgets' });
     expect(column).toMatchObject({ rule: 'a', status: 'failed', value: 1, target: 'widgets.code' });
   });
 
-  it('invalidValues counts values outside an accepted list or range (NULLs are not invalid)', () => {
-    const [list, range] = measure(
+  it('invalidValues counts values outside an accepted list or range (NULLs are not invalid)', async () => {
+    const [list, range] = await measure(
       "- { id: a, metric: invalidValues, arguments: { validValues: [A, C] }, mustBe: 0 }\n- { id: b, metric: invalidValues, arguments: { minimum: 'A', maximum: 'A' }, mustBeLessOrEqualTo: 2 }",
     );
     expect(list).toMatchObject({ status: 'failed', value: 2 });
     expect(range).toMatchObject({ status: 'passed', value: 2, expectation: '<= 2 rows' });
   });
 
-  it('rowCount checks the table size against bounds', () => {
-    const results = measure('- { id: a, metric: nullValues, unit: percent, mustBeLessOrEqualTo: 100 }', '- { id: size, metric: rowCount, mustBeBetween: [1, 3] }');
+  it('rowCount checks the table size against bounds', async () => {
+    const results = await measure('- { id: a, metric: nullValues, unit: percent, mustBeLessOrEqualTo: 100 }', '- { id: size, metric: rowCount, mustBeBetween: [1, 3] }');
     expect(results.find((r) => r.rule === 'size')).toMatchObject({ status: 'failed', value: 4, expectation: 'between 1 and 3 rows' });
   });
 
-  it('freshness measures the age of the newest timestamp against the run clock', () => {
+  it('freshness measures the age of the newest timestamp against the run clock', async () => {
     const yaml = WIDGETS('- { id: a, metric: nullValues, unit: percent, mustBeLessOrEqualTo: 100 }').replace(
       '          - { name: madeAt, physicalName: made_at }',
       '          - name: madeAt\n            physicalName: made_at\n            quality:\n              - { id: recent, metric: freshness, unit: h, mustBeLessOrEqualTo: 24, severity: critical }',
     );
-    const run = (asOf: Date) => {
+    const run = async (asOf: Date) => {
       const db = widgetsDb();
       try {
-        return runQuality(db, parseDescriptors(yaml, 'widgets.yaml'), { asOf }).results.find((r) => r.rule === 'recent')!;
+        return (await runQuality(db, parseDescriptors(yaml, 'widgets.yaml'), { asOf })).results.find((r) => r.rule === 'recent')!;
       } finally {
         db.close();
       }
     };
-    expect(run(new Date('2026-01-01T00:00:00Z'))).toMatchObject({ status: 'passed', value: 18, unit: 'h' });
-    expect(run(new Date('2026-01-03T00:00:00Z'))).toMatchObject({ status: 'failed', value: 66, severity: 'critical' });
+    expect(await run(new Date('2026-01-01T00:00:00Z'))).toMatchObject({ status: 'passed', value: 18, unit: 'h' });
+    expect(await run(new Date('2026-01-03T00:00:00Z'))).toMatchObject({ status: 'failed', value: 66, severity: 'critical' });
   });
 
-  it('runs type: sql rules, with ${object} naming the table', () => {
-    const [rule] = measure('', "- { id: s, type: sql, query: \"SELECT COUNT(*) FROM ${object} WHERE code = 'B'\", mustBe: 2 }").filter((r) => r.rule === 's');
+  it('runs type: sql rules, with ${object} naming the table', async () => {
+    const [rule] = (await measure('', "- { id: s, type: sql, query: \"SELECT COUNT(*) FROM ${object} WHERE code = 'B'\", mustBe: 2 }")).filter((r) => r.rule === 's');
     expect(rule).toMatchObject({ status: 'passed', value: 2, metric: 'sql' });
   });
 
-  it('never changes data: a rule that writes, or returns no number, cannot run', () => {
-    const results = measure(
+  it('never changes data: a rule that writes, or returns no number, cannot run', async () => {
+    const results = await measure(
       '- { id: a, metric: nullValues, unit: percent, mustBeLessOrEqualTo: 100 }',
       '- { id: w, type: sql, query: "WITH x AS (SELECT 1) DELETE FROM widgets", mustBe: 0 }\n- { id: t, type: sql, query: "SELECT code FROM widgets WHERE code = \'A\'", mustBe: 0 }',
     );
@@ -128,10 +128,10 @@ describe('quality rules run as one SQL statement each', () => {
     expect(results.find((r) => r.rule === 't')).toMatchObject({ status: 'error', message: 'the query returned "A", not a number' });
   });
 
-  it('reports a rule on a missing column as an error, not a pass', () => {
+  it('reports a rule on a missing column as an error, not a pass', async () => {
     const db = widgetsDb();
     db.exec('ALTER TABLE widgets DROP COLUMN code');
-    const [missing] = runQuality(db, parseDescriptors(WIDGETS('- { id: a, metric: nullValues, mustBe: 0 }'), 'w.yaml')).results;
+    const [missing] = (await runQuality(db, parseDescriptors(WIDGETS('- { id: a, metric: nullValues, mustBe: 0 }'), 'w.yaml'))).results;
     db.close();
     expect(missing).toMatchObject({ status: 'error', message: expect.stringMatching(/no such column/) });
   });

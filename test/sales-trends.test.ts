@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
 import { CustomerRows } from '../subgraphs/kit/row-level.js';
-import { SqlDatabase } from '../subgraphs/kit/sql-database.js';
+import { SqliteDatabase } from '../subgraphs/kit/sqlite-database.js';
 import { sqliteSalesRepository, type Period } from '../subgraphs/sales/repository.js';
 
 /**
@@ -17,7 +17,7 @@ const RAW_BUCKET: Record<Period, string> = {
 };
 
 describe('sales trends from the materialised aggregates', () => {
-  const db = new SqlDatabase(join(inject('dataDir'), 'sales.db'));
+  const db = new SqliteDatabase(join(inject('dataDir'), 'sales.db'));
   const repo = sqliteSalesRepository(db);
   const products = [1, 2, 7, 250, 999];
   const everyone = new CustomerRows(undefined);

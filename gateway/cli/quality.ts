@@ -13,7 +13,8 @@ import { DescriptorError, DESCRIPTOR_FILE } from '../../subgraphs/mesh/data-prod
 import { loadDescriptorFile } from '../../subgraphs/mesh/data-products/descriptor-reader.js';
 import { AsOfError, asOfFrom, runQuality, SYNTHETIC_AS_OF } from '../../subgraphs/kit/data-products/quality.js';
 import type { QualityReport, QualityResult } from '../../subgraphs/mesh/data-products/quality-report.js';
-import { subgraphSettings } from '../../subgraphs/kit/settings.js';
+import { databaseUrlVariable, subgraphSettings } from '../../subgraphs/kit/settings.js';
+import { PostgresDatabase } from '../../subgraphs/kit/postgres-database.js';
 import { SettingsError } from '../../subgraphs/mesh/numbers.js';
 import { DOMAINS } from '../../subgraphs/registry.js';
 import { ConfigError } from '../config/config-error.js';
@@ -66,6 +67,20 @@ cannot run; warnings are reported but do not fail the run.`,
     }
     const selected = values.product ? products.filter((p) => values.product!.includes(p.id)) : products;
     if (selected.length === 0) continue;
+    if (settings.database) {
+      // <DOMAIN>_DATABASE_URL: the domain's data lives in PostgreSQL.
+      const db = await PostgresDatabase.connect(settings.database, { domain: domain.name, variable: databaseUrlVariable(domain.name) }).catch((error: Error) => {
+        throw new ConfigError('environment', databaseUrlVariable(domain.name), error.message);
+      });
+      const readOnly = await db.readOnly();
+      try {
+        reports.push({ domain: domain.name, database: db.location, report: await runQuality(readOnly, selected, { asOf }) });
+      } finally {
+        await readOnly.close();
+        await db.close();
+      }
+      continue;
+    }
     if (!existsSync(settings.dbPath)) {
       throw new ConfigError(
         shortPath(settings.dbPath),
@@ -75,7 +90,7 @@ cannot run; warnings are reported but do not fail the run.`,
     }
     const db = new Database(settings.dbPath, { readonly: true, fileMustExist: true });
     try {
-      reports.push({ domain: domain.name, database: shortPath(settings.dbPath), report: runQuality(db, selected, { asOf }) });
+      reports.push({ domain: domain.name, database: shortPath(settings.dbPath), report: await runQuality(db, selected, { asOf }) });
     } finally {
       db.close();
     }

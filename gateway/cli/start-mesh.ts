@@ -13,6 +13,7 @@ import { parseCli } from '../../subgraphs/mesh/cli-args.js';
 import { entryPoint } from '../../subgraphs/mesh/entry-point.js';
 import { DOMAINS, SUPERGRAPH_YAML } from '../../subgraphs/registry.js';
 import { subgraphSettings, type SubgraphSettings } from '../../subgraphs/kit/settings.js';
+import { describeUrl } from '../../subgraphs/kit/postgres-database.js';
 import { parseNumber } from '../../subgraphs/mesh/numbers.js';
 import { startTracing } from '../../subgraphs/mesh/tracing.js';
 import { gatewayConfigFromEnv } from '../config/gateway-config.js';
@@ -102,7 +103,7 @@ the ports actually used. Prints the URLs; Ctrl-C stops everything. Environment: 
   }
   const routingUrls = Object.fromEntries(planned.map(({ domain, settings }) => [domain.name, `http://${settings.host}:${settings.port}/graphql`]));
 
-  const rows = planned.map(({ domain, settings }) => `  ${domain.name.padEnd(10)} ${routingUrls[domain.name]}  (${settings.dbPath})`);
+  const rows = planned.map(({ domain, settings }) => `  ${domain.name.padEnd(10)} ${routingUrls[domain.name]}  (${settings.database ? `PostgreSQL ${describeUrl(settings.database.url)}` : settings.dbPath})`);
   console.log(
     [
       '',

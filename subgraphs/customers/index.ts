@@ -22,9 +22,9 @@ export default defineDomain({
   schemaPath: fileURLToPath(new URL('./schema.graphql', import.meta.url)),
   schemaVersion: 2,
   migrate: (db) => db.exec(MIGRATION),
-  seed: (db, options) => {
-    seedCustomers(db, options);
-    replicateCustomerScope(db, customerScopeRows(options));
+  seed: async (db, options) => {
+    await seedCustomers(db, options);
+    await replicateCustomerScope(db, customerScopeRows(options));
   },
   repository: sqliteCustomersRepository,
   loaders,

@@ -10,8 +10,8 @@ export interface VisibleCustomer extends CustomerRecord {
 export type { CustomerRecord };
 
 /**
- * All of the customers domain's data access. Resolvers never see SQL; a PostgreSQL engine would
- * implement this same interface.
+ * All of the customers domain's data access. Resolvers never see SQL; the same SQL runs on SQLite
+ * and PostgreSQL (subgraphs/kit/sql-dialect.ts says what both accept).
  */
 export interface CustomersRepository {
   /** `rows` is the caller's view under the row-level rules (subgraphs/kit/row-level.ts). */
@@ -48,7 +48,7 @@ export function sqliteCustomersRepository(db: SqlDatabase): CustomersRepository 
     },
     async list({ first, after, region, rows }) {
       return db.all<VisibleCustomer>(
-        `SELECT c.*, ${rows.contactConsent('c.id')} FROM customers c WHERE c.id > ?1 AND (?2 IS NULL OR c.region = ?2) AND ${rows.inRegion('c.region', 3)}
+        `SELECT c.*, ${rows.contactConsent('c.id')} FROM customers c WHERE c.id > ?1 AND (CAST(?2 AS TEXT) IS NULL OR c.region = ?2) AND ${rows.inRegion('c.region', 3)}
          ORDER BY c.id LIMIT ?4`,
         after,
         region,

@@ -54,11 +54,9 @@ export function generateCustomer(seed: number, id: number): CustomerRecord {
   };
 }
 
-export function seedCustomers(db: SqlDatabase, { scale, seed }: SeedOptions): void {
-  const insert = db.raw.prepare(
-    `INSERT INTO customers (id, first_name, last_name, email, phone, birth_date, region, country, city, signup_date)
-     VALUES (@id, @first_name, @last_name, @email, @phone, @birth_date, @region, @country, @city, @signup_date)`,
-  );
+export async function seedCustomers(db: SqlDatabase, { scale, seed }: SeedOptions): Promise<void> {
+  const insert = db.inserter('customers', ['id', 'first_name', 'last_name', 'email', 'phone', 'birth_date', 'region', 'country', 'city', 'signup_date']);
   const { customers } = entityCounts(scale);
-  for (let id = 1; id <= customers; id++) insert.run(generateCustomer(seed, id));
+  for (let id = 1; id <= customers; id++) await insert.add(generateCustomer(seed, id) as unknown as Record<string, unknown>);
+  await insert.done();
 }

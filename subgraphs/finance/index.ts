@@ -33,9 +33,9 @@ export default defineDomain({
   schemaPath: fileURLToPath(new URL('./schema.graphql', import.meta.url)),
   schemaVersion: 2,
   migrate: (db) => db.exec(MIGRATION),
-  seed: (db, options) => {
-    seedFinance(db, options);
-    replicateCustomerScope(db, customerScopeRows(options));
+  seed: async (db, options) => {
+    await seedFinance(db, options);
+    await replicateCustomerScope(db, customerScopeRows(options));
   },
   repository: sqliteFinanceRepository,
   loaders,

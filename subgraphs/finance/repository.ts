@@ -94,9 +94,9 @@ export function sqliteFinanceRepository(db: SqlDatabase): FinanceRepository {
       return db.all(
         `SELECT * FROM (
            SELECT x.*, ROW_NUMBER() OVER (PARTITION BY customer_id ORDER BY issued_on DESC, id DESC) AS rank FROM (
-             ${INVOICE_SELECT} WHERE i.customer_id IN (SELECT value FROM json_each(?1)) AND (?2 IS NULL OR i.status = ?2)
+             ${INVOICE_SELECT} WHERE i.customer_id IN (SELECT value FROM json_each(?1)) AND (CAST(?2 AS TEXT) IS NULL OR i.status = ?2)
                AND ${rows.visible('i.customer_id', 4)}) x
-         ) WHERE rank <= ?3 ORDER BY customer_id, rank`,
+         ) ranked WHERE rank <= ?3 ORDER BY customer_id, rank`,
         inList(customerIds),
         status,
         first,
@@ -128,10 +128,10 @@ export function sqliteFinanceRepository(db: SqlDatabase): FinanceRepository {
     },
     async revenue({ period, from, to }, rows) {
       return db.all(
-        `SELECT ${periodBucket(period, 'i.issued_on')} AS period, ROUND(SUM(l.net_amount), 2) AS revenue,
+        `SELECT ${periodBucket(period, 'i.issued_on', db.engine)} AS period, ROUND(SUM(l.net_amount), 2) AS revenue,
                 ROUND(SUM(l.quantity * l.unit_cost), 2) AS cost_of_goods
          FROM invoices i JOIN invoice_lines l ON l.invoice_id = i.id
-         WHERE i.status != 'CREDITED' AND (?1 IS NULL OR i.issued_on >= ?1) AND (?2 IS NULL OR i.issued_on < ?2)
+         WHERE i.status != 'CREDITED' AND (CAST(?1 AS TEXT) IS NULL OR i.issued_on >= ?1) AND (CAST(?2 AS TEXT) IS NULL OR i.issued_on < ?2)
            AND ${rows.aggregate('i.customer_id', 3)}
          GROUP BY period ORDER BY period`,
         from,

@@ -20,22 +20,22 @@ export function unitCost(seed: number, productId: number): number {
 }
 
 /** Finance consumes the sales order stream: one invoice per order that was not cancelled. */
-export function seedFinance(db: SqlDatabase, options: SeedOptions): void {
+export async function seedFinance(db: SqlDatabase, options: SeedOptions): Promise<void> {
   const { products } = entityCounts(options.scale);
-  const insertCost = db.raw.prepare('INSERT INTO product_costs (product_id, unit_cost) VALUES (?, ?)');
+  const insertCost = db.inserter('product_costs', ['product_id', 'unit_cost']);
   const costs = new Map<number, number>();
   for (let id = 1; id <= products; id++) {
     costs.set(id, unitCost(options.seed, id));
-    insertCost.run(id, costs.get(id));
+    await insertCost.add([id, costs.get(id)]);
   }
-  const insertInvoice = db.raw.prepare(
-    `INSERT INTO invoices (id, number, order_id, customer_id, issued_on, due_on, amount, tax, total, status)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-  );
-  const insertLine = db.raw.prepare('INSERT INTO invoice_lines (invoice_id, product_id, quantity, net_amount, unit_cost) VALUES (?, ?, ?, ?, ?)');
-  const insertPayment = db.raw.prepare('INSERT INTO payments (invoice_id, received_on, amount, method) VALUES (?, ?, ?, ?)');
+  await insertCost.done();
+  const insertInvoice = db.inserter('invoices', ['id', 'number', 'order_id', 'customer_id', 'issued_on', 'due_on', 'amount', 'tax', 'total', 'status']);
+  const insertLine = db.inserter('invoice_lines', ['invoice_id', 'product_id', 'quantity', 'net_amount', 'unit_cost']);
+  // Payment ids are numbered here, in the order they are raised (both engines then agree).
+  const insertPayment = db.inserter('payments', ['id', 'invoice_id', 'received_on', 'amount', 'method']);
 
   let invoiceId = 0;
+  let paymentId = 0;
   for (const order of generateOrders(options)) {
     if (order.status === 'CANCELLED') continue;
     const rng = Random.for(options.seed, 'invoice', order.id);
@@ -56,9 +56,10 @@ export function seedFinance(db: SqlDatabase, options: SeedOptions): void {
       } else payments.push([paidOn, total]);
     } else if (due < DATA_END) status = 'OVERDUE';
     const number = `INV-${order.placed_at.slice(0, 4)}-${String(invoiceId).padStart(7, '0')}`;
-    insertInvoice.run(invoiceId, number, order.id, order.customer_id, isoDate(issued), isoDate(due), order.total, tax, total, status);
-    for (const l of order.lines) insertLine.run(invoiceId, l.product_id, l.quantity, l.amount, costs.get(l.product_id));
+    await insertInvoice.add([invoiceId, number, order.id, order.customer_id, isoDate(issued), isoDate(due), order.total, tax, total, status]);
+    for (const l of order.lines) await insertLine.add([invoiceId, l.product_id, l.quantity, l.amount, costs.get(l.product_id)]);
     const method = rng.weighted(METHODS);
-    for (const [on, amount] of payments) insertPayment.run(invoiceId, isoDate(on), amount, method);
+    for (const [on, amount] of payments) await insertPayment.add([++paymentId, invoiceId, isoDate(on), amount, method]);
   }
+  for (const insert of [insertInvoice, insertLine, insertPayment]) await insert.done();
 }

@@ -21,9 +21,10 @@ async function main(domains: readonly Domain[], args: string[]) {
     {
       usage: 'npm run subgraph -- <domain> [--port N] [--db FILE] [--scale N]',
       summary: `Runs one domain as a federation subgraph over HTTP (/graphql, /health, /metrics, /data-products),
-on its own SQLite database (created and seeded on first start). It answers only requests that carry
-the gateway's signed identity (MESH_SIGNING_KEY). Environment: <DOMAIN>_PORT, <DOMAIN>_DB, DATA_DIR,
-MESH_SCALE, MESH_SEED.`,
+on its own database (created and seeded on first start): a SQLite file, or the PostgreSQL database
+of <DOMAIN>_DATABASE_URL. It answers only requests that carry the gateway's signed identity
+(MESH_SIGNING_KEY). Environment: <DOMAIN>_PORT, <DOMAIN>_DB, DATA_DIR, <DOMAIN>_DATABASE_URL,
+<DOMAIN>_DATABASE_POOL_SIZE / MESH_DATABASE_POOL_SIZE, MESH_SCALE, MESH_SEED.`,
       positionals: [{ name: 'domain', description: `one of: ${domains.map((d) => d.name).join(', ')}` }],
       options: {
         port: { type: 'string', value: 'N', description: "port (default: <DOMAIN>_PORT, else the routing_url's in supergraph.yaml)" },

@@ -41,8 +41,9 @@ export interface Domain<Repo = any, Loaders = any> {
   schemaPath: string;
   /** Bump when tables change: the kit rebuilds a database made by an older version. */
   schemaVersion: number;
-  migrate(db: SqlDatabase): void;
-  seed(db: SqlDatabase, options: SeedOptions): void;
+  /** Creates the tables (in a transaction, with `seed`, on first start): SQLite DDL, translated for PostgreSQL. */
+  migrate(db: SqlDatabase): Promise<void>;
+  seed(db: SqlDatabase, options: SeedOptions): Promise<void>;
   /**
    * Called once per request, with that request's view of the database (its deadline and row cap
    * apply to every statement): keep it cheap, and reach the database through `db` only.
@@ -71,7 +72,7 @@ export interface DomainDefinition<Repo, Loaders>
   /** Default 1. */
   schemaVersion?: number;
   /** The SQL that creates the domain's tables, or a function that migrates. */
-  migrate: string | ((db: SqlDatabase) => void);
+  migrate: string | ((db: SqlDatabase) => Promise<void>);
   /** Default: no loaders. */
   loaders?: (repo: Repo, identity: ForwardedIdentity) => Loaders;
 }

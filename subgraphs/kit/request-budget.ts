@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { defaultFieldResolver, GraphQLError, isObjectType, type GraphQLFieldResolver, type GraphQLSchema } from 'graphql';
 import { HttpError } from '../mesh/http.js';
 
@@ -46,7 +47,7 @@ const ITEMS_PER_SLICE = 1_000;
  * One request's budget in a subgraph: its deadline, the rows its SQL returned, an estimate of its
  * response size, and the signal that stops it.
  *
- * better-sqlite3 is synchronous and graphql-js resolves cached values without ever returning to
+ * better-sqlite3 is synchronous (and a PostgreSQL pool answers fast) and graphql-js resolves cached values without ever returning to
  * the event loop, so a big request would hold the process until it is done: no other request, no
  * timer, not even the news that the gateway hung up. The budget makes the work cooperative: the
  * SQL layer asks it before every statement, and every field resolver (see `guardResolvers`) asks
@@ -93,6 +94,8 @@ export class RequestBudget {
     readonly subgraph: string,
   ) {
     this.signal = this.controller.signal;
+    // Each statement in flight listens (the PostgreSQL engine cancels it on the server): a batch-heavy request has many.
+    setMaxListeners(1_000, this.signal);
     this.deadline = limits.timeoutMs > 0 ? this.sliceStart + limits.timeoutMs : Infinity;
     // The clock checks cover a busy request; the timer covers one that waits.
     if (limits.timeoutMs > 0) this.timer = setTimeout(() => this.stop('timeout'), limits.timeoutMs).unref();
@@ -117,6 +120,11 @@ export class RequestBudget {
   check(): void {
     if (this.halt) throw this.halt;
     if (performance.now() > this.deadline) throw this.stop('timeout');
+  }
+
+  /** Milliseconds left before the deadline (Infinity without one): a statement's timeout on a database server. */
+  remainingMs(): number {
+    return this.deadline - performance.now();
   }
 
   /** Before each SQL statement. */

@@ -36,13 +36,11 @@ export interface CustomerScopeRow {
   profiling_opt_in: 0 | 1;
 }
 
-/** Fills the replica (at seed time, or when the source products publish changes). */
-export function replicateCustomerScope(db: SqlDatabase, rows: Iterable<CustomerScopeRow>): void {
-  const insert = db.raw.prepare(
-    `INSERT OR REPLACE INTO customer_scope (customer_id, region, email_opt_in, sms_opt_in, profiling_opt_in)
-     VALUES (@customer_id, @region, @email_opt_in, @sms_opt_in, @profiling_opt_in)`,
-  );
-  for (const row of rows) insert.run(row);
+/** Fills the replica (at seed time, or when the source products publish changes): a row per customer, replaced. */
+export async function replicateCustomerScope(db: SqlDatabase, rows: Iterable<CustomerScopeRow>): Promise<void> {
+  const insert = db.inserter('customer_scope', ['customer_id', 'region', 'email_opt_in', 'sms_opt_in', 'profiling_opt_in'], { upsertKey: 'customer_id' });
+  for (const row of rows) await insert.add(row as unknown as Record<string, unknown>);
+  await insert.done();
 }
 
 /**
@@ -67,7 +65,8 @@ const REPLICATED = new Set(['region']);
 /**
  * One request's view of the Customer row rules. Each condition uses one numbered parameter (`?n`,
  * bound to `param`), and its SQL text depends only on which rules apply (at most a few cached
- * statements per query); an unrestricted caller's condition is `?n IS NULL`, which costs nothing.
+ * statements per query); an unrestricted caller's condition is `CAST(?n AS TEXT) IS NULL`, which
+ * costs nothing (the CAST tells PostgreSQL the parameter's type, which IS NULL alone does not).
  */
 export class CustomerRows {
   /** The region to match (NO_REGION for a malformed claim), or null when the region rule does not apply. */
@@ -99,13 +98,13 @@ export class CustomerRows {
    */
   visible(idColumn: string, n: number, need: ConsentNeed = 'PROFILING'): string {
     const conditions = this.conditions('row_scope', n, need);
-    if (conditions === null) return `?${n} IS NULL`;
+    if (conditions === null) return unrestricted(n);
     return `EXISTS (SELECT 1 FROM customer_scope row_scope WHERE row_scope.customer_id = ${idColumn} AND ${conditions})`;
   }
 
   /** The same, on a `customer_scope` row the query already reads (alias): for per-customer figures. */
   scopeRow(alias: string, n: number, need: ConsentNeed = 'PROFILING'): string {
-    return this.conditions(alias, n, need) ?? `?${n} IS NULL`;
+    return this.conditions(alias, n, need) ?? unrestricted(n);
   }
 
   /** Aggregates: only the visible customers' rows count (the region rule; consent is for rows about a person). */
@@ -115,8 +114,8 @@ export class CustomerRows {
 
   /** Aggregates materialised per region: only the caller's region counts. */
   inRegion(regionColumn: string, n: number): string {
-    if (this.nothing) return `(?${n} IS NULL AND 0)`;
-    return this.param === null ? `?${n} IS NULL` : `${regionColumn} = ?${n}`;
+    if (this.nothing) return nothingVisible(n);
+    return this.param === null ? unrestricted(n) : `${regionColumn} = ?${n}`;
   }
 
   /**
@@ -130,13 +129,18 @@ export class CustomerRows {
   }
 
   private conditions(alias: string, n: number, need: ConsentNeed): string | null {
-    if (this.nothing) return `(?${n} IS NULL AND 0)`;
+    if (this.nothing) return nothingVisible(n);
     const consent = this.consent && need !== null ? consentCondition(alias, need) : null;
     if (this.param === null && consent === null) return null;
-    const region = this.param === null ? `?${n} IS NULL` : `${alias}.region = ?${n}`;
+    const region = this.param === null ? unrestricted(n) : `${alias}.region = ?${n}`;
     return consent ? `${region} AND ${consent}` : region;
   }
 }
+
+/** True, binding parameter n (unused): the statement's parameters stay the same whichever rules apply. */
+const unrestricted = (n: number) => `CAST(?${n} AS TEXT) IS NULL`;
+/** False, binding parameter n. */
+const nothingVisible = (n: number) => `(CAST(?${n} AS TEXT) IS NULL AND 1 = 0)`;
 
 function consentCondition(alias: string, need: Exclude<ConsentNeed, null>): string {
   if (typeof need === 'string') return `${alias}.${CONSENT_COLUMN[need]} = 1`;

@@ -1,39 +1,35 @@
-import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { SpanKind, SpanStatusCode, trace, type Attributes, type Span } from '@opentelemetry/api';
 import { errorType } from '../mesh/request-spans.js';
 import type { RequestBudget } from './request-budget.js';
 
 const tracer = trace.getTracer('data-mesh/kit');
 
+/** The engines a domain's data can live in: SQLite (embedded, the default) or a PostgreSQL server. */
+export type Engine = 'sqlite' | 'postgresql';
+
 /**
- * The one door a domain's data access goes through.
+ * The one door a domain's data access goes through, whatever the engine (sqlite-database.ts,
+ * postgres-database.ts).
  *
- * Why a wrapper rather than raw better-sqlite3: it caches prepared statements (parsed once per
- * process), counts the statements executed (the batching tests and the benchmark read that
- * count), and keeps the surface small enough that a PostgreSQL engine can implement it later.
+ * Why a wrapper rather than the drivers: it counts the statements executed (the batching tests,
+ * the benchmark and `/metrics` read that count), traces them, and lets one repository serve both
+ * engines. Repositories write SQL once, in what both engines accept (see sql-dialect.ts for the
+ * two SQLite idioms the PostgreSQL engine translates: `?`/`?N` placeholders and key lists bound as
+ * one parameter, `IN (SELECT value FROM json_each(?N))`).
  *
  * A request's resolvers get a view of it (`forRequest`) that answers to the request's budget:
  * before each statement it checks that the request is still wanted and within its deadline, after
- * each it counts the rows returned. better-sqlite3 runs a statement to completion, so these checks
- * sit between statements.
+ * each it counts the rows returned. The PostgreSQL engine also gives each statement the request's
+ * remaining time as its `statement_timeout`, and cancels it on the server when the request stops.
  */
-export class SqlDatabase {
-  readonly raw: Database.Database;
+export abstract class SqlDatabase {
+  abstract readonly engine: Engine;
+  /** Where the data lives, for logs and errors: a file, or host:port/database (never a password). */
+  abstract readonly location: string;
   /** The request this view works for; null on the database itself (seeding, migrations, quality). */
   readonly budget: RequestBudget | null = null;
-  private readonly counters = { statements: 0 };
-  private readonly statements = new Map<string, { stmt: Database.Statement; numbered: boolean; span?: StatementSpan }>();
-
-  constructor(readonly path: string) {
-    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-    this.raw = new Database(path);
-    // WAL lets the quality checks and other readers run beside the subgraph's own reads.
-    this.raw.pragma('journal_mode = WAL');
-    this.raw.pragma('synchronous = NORMAL');
-    this.raw.pragma('foreign_keys = ON');
-  }
+  protected readonly counters = { statements: 0 };
+  private readonly spans = new Map<string, StatementSpan>();
 
   /** Statements executed since open, by the database and all its request views; read by tests and `/metrics`. */
   get statementsExecuted(): number {
@@ -43,34 +39,18 @@ export class SqlDatabase {
     this.counters.statements = n;
   }
 
-  /** A view for one request: the same connection, statement cache and counters, under the request's budget. */
-  forRequest(budget: RequestBudget): SqlDatabase {
-    return Object.create(this, { budget: { value: budget } }) as SqlDatabase;
+  /** A view for one request: the same connections, caches and counters, under the request's budget. */
+  forRequest(budget: RequestBudget): this {
+    return Object.create(this, { budget: { value: budget } }) as this;
   }
 
-  /**
-   * Numbered parameters (`?1`, `?2`, reusable within a statement) are bound by better-sqlite3 as
-   * an object keyed by number; callers still pass them positionally.
-   */
-  private bind(sql: string, params: unknown[]): [Database.Statement, unknown[]] {
-    let entry = this.statements.get(sql);
-    if (!entry) {
-      entry = { stmt: this.raw.prepare(sql), numbered: /\?\d/.test(sql) };
-      this.statements.set(sql, entry);
-    }
-    if (!entry.numbered) return [entry.stmt, params];
-    const named: Record<number, unknown> = {};
-    params.forEach((value, i) => (named[i + 1] = value));
-    return [entry.stmt, [named]];
-  }
-
-  all<T>(sql: string, ...params: unknown[]): T[] {
+  /** Rows of a query. Parameters are positional (`?`) or numbered (`?1`, reusable within a statement). */
+  async all<T>(sql: string, ...params: unknown[]): Promise<T[]> {
     this.budget?.beforeStatement();
     this.counters.statements++;
-    const [stmt, args] = this.bind(sql, params);
     const span = this.statementSpan(sql);
     try {
-      const rows = stmt.all(...args) as T[];
+      const rows = await this.query<T>(sql, params);
       span?.setAttribute('db.response.returned_rows', rows.length);
       this.budget?.afterStatement(rows.length);
       return rows;
@@ -81,16 +61,18 @@ export class SqlDatabase {
     }
   }
 
-  get<T>(sql: string, ...params: unknown[]): T | undefined {
+  /** The first row of a query, or undefined. */
+  async get<T>(sql: string, ...params: unknown[]): Promise<T | undefined> {
+    return (await this.all<T>(sql, ...params))[0];
+  }
+
+  /** A statement that changes data; resolves to the number of rows it changed. */
+  async run(sql: string, ...params: unknown[]): Promise<number> {
     this.budget?.beforeStatement();
     this.counters.statements++;
-    const [stmt, args] = this.bind(sql, params);
     const span = this.statementSpan(sql);
     try {
-      const row = stmt.get(...args) as T | undefined;
-      span?.setAttribute('db.response.returned_rows', row === undefined ? 0 : 1);
-      this.budget?.afterStatement(row === undefined ? 0 : 1);
-      return row;
+      return await this.change(sql, params);
     } catch (error) {
       throw failed(span, error);
     } finally {
@@ -98,53 +80,64 @@ export class SqlDatabase {
     }
   }
 
-  run(sql: string, ...params: unknown[]): Database.RunResult {
-    this.budget?.beforeStatement();
-    this.counters.statements++;
-    const [stmt, args] = this.bind(sql, params);
-    const span = this.statementSpan(sql);
-    try {
-      return stmt.run(...args);
-    } catch (error) {
-      throw failed(span, error);
-    } finally {
-      span?.end();
-    }
-  }
+  /** Runs DDL, several statements at once (migrations): written for SQLite, translated for PostgreSQL. */
+  abstract exec(sql: string): Promise<void>;
+
+  /** Runs `fn` in one transaction, on a view of this database bound to it; rolls back if it throws. */
+  abstract transaction<T>(fn: (tx: SqlDatabase) => Promise<T>): Promise<T>;
+
+  /** Bulk loading (seeding): rows go in as few statements as the engine allows. Call `done()` at the end. */
+  abstract inserter(table: string, columns: readonly string[], options?: { upsertKey?: string }): Inserter;
+
+  /** A read-only connection for quality rules: a statement that would change data fails. */
+  abstract readOnly(): Promise<ReadOnlySql>;
+
+  abstract close(): Promise<void>;
+
+  protected abstract query<T>(sql: string, params: unknown[]): Promise<T[]>;
+  protected abstract change(sql: string, params: unknown[]): Promise<number>;
 
   /**
-   * A statement's CLIENT span (`SELECT orders`, db.system.name sqlite, db.query.text: the SQL with
-   * its `?` placeholders, never the values), only below a recording span: a request's resolvers
-   * are traced; seeding, migrations and quality runs are not.
+   * A statement's CLIENT span (`SELECT orders`, db.system.name sqlite or postgresql, db.query.text:
+   * the SQL with its placeholders, never the values), only below a recording span: a request's
+   * resolvers are traced; seeding, migrations and quality runs are not.
    */
   private statementSpan(sql: string): Span | undefined {
     if (!trace.getActiveSpan()?.isRecording()) return undefined;
-    const entry = this.statements.get(sql)!;
-    const { name, attributes } = (entry.span ??= describeStatement(sql));
-    return tracer.startSpan(name, { kind: SpanKind.CLIENT, attributes });
-  }
-
-  /** Runs DDL or several statements at once (migrations). */
-  exec(sql: string): void {
-    this.budget?.beforeStatement();
-    this.raw.exec(sql);
-  }
-
-  transaction<T>(fn: () => T): T {
-    return this.raw.transaction(fn)();
-  }
-
-  close(): void {
-    this.statements.clear();
-    this.raw.close();
+    let described = this.spans.get(sql);
+    if (!described) {
+      described = describeStatement(this.engine, sql);
+      this.spans.set(sql, described);
+    }
+    return tracer.startSpan(described.name, { kind: SpanKind.CLIENT, attributes: described.attributes });
   }
 }
 
+/** Rows added one at a time, written in batches; `add` resolves once the row is buffered or written. */
+export interface Inserter {
+  add(row: readonly unknown[] | Record<string, unknown>): Promise<void>;
+  /** Writes what is buffered. */
+  done(): Promise<void>;
+}
+
+/** What quality rules run on: one value per statement, read-only. */
+export interface ReadOnlySql {
+  readonly engine: Engine;
+  /** The first column of the first row (undefined when there is none). */
+  value(sql: string, params: unknown[]): Promise<unknown>;
+  close(): Promise<void>;
+}
+
 /**
- * Binds a list of keys as ONE parameter (a JSON array), so a batch of any size uses the same
- * cached statement: `WHERE id IN (SELECT value FROM json_each(?))`.
+ * Binds a list of keys as ONE parameter, so a batch of any size uses the same statement:
+ * `WHERE id IN (SELECT value FROM json_each(?))` (PostgreSQL: `WHERE id = ANY($1)`).
  */
 export const inList = (keys: readonly (string | number)[]): string => JSON.stringify(keys);
+
+/** A row given as an array, or as an object with a property per column. */
+export function rowValues(row: readonly unknown[] | Record<string, unknown>, columns: readonly string[]): unknown[] {
+  return Array.isArray(row) ? (row as unknown[]) : columns.map((c) => (row as Record<string, unknown>)[c] ?? null);
+}
 
 interface StatementSpan {
   name: string;
@@ -152,10 +145,10 @@ interface StatementSpan {
 }
 
 /** A statement's span name and attributes (OpenTelemetry's database conventions), made once per statement. */
-function describeStatement(sql: string): StatementSpan {
+function describeStatement(engine: Engine, sql: string): StatementSpan {
   const operation = /^\s*(\w+)/.exec(sql)?.[1]?.toUpperCase() ?? 'SQL';
   const table = /\b(?:FROM|INTO|UPDATE)\s+["`[]?(\w+)/i.exec(sql)?.[1];
-  const attributes: Attributes = { 'db.system.name': 'sqlite', 'db.operation.name': operation, 'db.query.text': sql };
+  const attributes: Attributes = { 'db.system.name': engine, 'db.operation.name': operation, 'db.query.text': sql };
   if (table) attributes['db.collection.name'] = table;
   return { name: table ? `${operation} ${table}` : operation, attributes };
 }

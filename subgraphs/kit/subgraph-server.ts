@@ -17,6 +17,7 @@ import { IdentityError, IdentityVerifier, IDENTITY_HEADER, signingKeyFromEnv, ty
 import { createLogger } from '../mesh/logger.js';
 import { graphqlSpansPlugin, serveTraced } from '../mesh/request-spans.js';
 import type { SqlDatabase } from './sql-database.js';
+import type { PostgresSettings } from './postgres-database.js';
 import { startDataProducts, type DataProductsOptions, type DataProductsService } from './data-products/service.js';
 import { DATA_PRODUCTS_PATH } from '../mesh/data-products/protocol.js';
 
@@ -24,7 +25,10 @@ export interface SubgraphOptions extends SeedOptions {
   /** 0 picks a free port (tests). */
   port: number;
   host?: string;
+  /** The SQLite file; unused when `database` is set. */
   dbPath: string;
+  /** The domain's PostgreSQL database (`<DOMAIN>_DATABASE_URL`); null or absent: SQLite at dbPath. */
+  database?: PostgresSettings | null;
   /** Shared with the gateway; defaults to MESH_SIGNING_KEY (or the development key). */
   signingKey?: string;
   /** Called with every GraphQL request body the subgraph accepts (tests record what the gateway asked). */
@@ -60,15 +64,15 @@ export interface RunningSubgraph {
  */
 export async function startSubgraph(domain: Domain, options: SubgraphOptions): Promise<RunningSubgraph> {
   const log = createLogger(`subgraph:${domain.name}`);
-  const db = openDomainDatabase(domain, options.dbPath, options, log);
+  const db = await openDomainDatabase(domain, options.database ?? options.dbPath, options, log);
   // The mesh's governance definitions (@classification) come from the contract, not each schema.
   const typeDefs = withGovernanceDefinitions(parse(readFileSync(domain.schemaPath, 'utf8')));
   // Refuses to start when the descriptor contradicts the schema; runs quality rules now and periodically.
   let dataProducts: DataProductsService;
   try {
-    dataProducts = startDataProducts(domain.name, domain.schemaPath, typeDefs, options.dbPath, db.raw, log, options.dataProducts);
+    dataProducts = await startDataProducts(domain.name, domain.schemaPath, typeDefs, db, log, options.dataProducts);
   } catch (error) {
-    db.close();
+    await db.close();
     throw error;
   }
 
@@ -174,10 +178,10 @@ export async function startSubgraph(domain: Domain, options: SubgraphOptions): P
     requestsInFlight: () => inFlight,
     dataProducts,
     async close() {
-      dataProducts.close();
+      await dataProducts.close();
       await listening.close();
       await apollo.stop();
-      db.close();
+      await db.close();
     },
   };
 }

@@ -83,10 +83,13 @@ export const MIGRATION = `
 /** Segments with their size: the visible customers in each (parameter ?n carries the row rules). */
 const segmentSelect = (rows: CustomerRows, n: number) =>
   `SELECT s.*, (SELECT COUNT(*) FROM customer_segments m WHERE m.segment_id = s.id AND ${rows.aggregate('m.customer_id', n)}) AS customer_count FROM segments s`;
-/** Campaigns with their response rate, over the visible customers (parameter ?n carries the row rules). */
+/**
+ * Campaigns with their response rate, over the visible customers (parameter ?n carries the row
+ * rules); an empty segment divides by 1 (COALESCE(NULLIF(n, 0), 1): both engines' max(1, n)).
+ */
 const campaignSelect = (rows: CustomerRows, n: number) => `SELECT c.*, ROUND(
     (SELECT COUNT(*) FROM campaign_responses r WHERE r.campaign_id = c.id AND ${rows.aggregate('r.customer_id', n)}) * 1.0 /
-    MAX(1, (SELECT COUNT(*) FROM customer_segments m WHERE m.segment_id = c.segment_id AND ${rows.aggregate('m.customer_id', n)})), 4) AS response_rate
+    COALESCE(NULLIF((SELECT COUNT(*) FROM customer_segments m WHERE m.segment_id = c.segment_id AND ${rows.aggregate('m.customer_id', n)}), 0), 1), 4) AS response_rate
   FROM campaigns c`;
 /** Responses with their campaign's channel: the consent a response needs depends on it. */
 const RESPONSE_FROM = 'campaign_responses r JOIN campaigns c ON c.id = r.campaign_id';
@@ -119,7 +122,7 @@ export function sqliteMarketingRepository(db: SqlDatabase): MarketingRepository 
     },
     async campaigns({ first, activeOn }, rows) {
       return db.all(
-        `${campaignSelect(rows, 3)} WHERE (?1 IS NULL OR (c.starts_on <= ?1 AND c.ends_on >= ?1)) ORDER BY c.starts_on DESC, c.id DESC LIMIT ?2`,
+        `${campaignSelect(rows, 3)} WHERE (CAST(?1 AS TEXT) IS NULL OR (c.starts_on <= ?1 AND c.ends_on >= ?1)) ORDER BY c.starts_on DESC, c.id DESC LIMIT ?2`,
         activeOn,
         first,
         rows.param,
@@ -131,7 +134,7 @@ export function sqliteMarketingRepository(db: SqlDatabase): MarketingRepository 
            SELECT r.*, ROW_NUMBER() OVER (PARTITION BY r.customer_id ORDER BY r.responded_at DESC) AS rank
            FROM ${RESPONSE_FROM} WHERE r.customer_id IN (SELECT value FROM json_each(?1))
              AND ${rows.visible('r.customer_id', 3, { campaignChannel: 'c.channel' })}
-         ) WHERE rank <= ?2 ORDER BY customer_id, rank`,
+         ) ranked WHERE rank <= ?2 ORDER BY customer_id, rank`,
         inList(customerIds),
         first,
         rows.param,
@@ -143,7 +146,7 @@ export function sqliteMarketingRepository(db: SqlDatabase): MarketingRepository 
            SELECT r.*, ROW_NUMBER() OVER (PARTITION BY r.campaign_id ORDER BY r.responded_at, r.customer_id) AS rank
            FROM ${RESPONSE_FROM} WHERE r.campaign_id IN (SELECT value FROM json_each(?1))
              AND ${rows.visible('r.customer_id', 3, { campaignChannel: 'c.channel' })}
-         ) WHERE rank <= ?2 ORDER BY campaign_id, rank`,
+         ) ranked WHERE rank <= ?2 ORDER BY campaign_id, rank`,
         inList(campaignIds),
         first,
         rows.param,

@@ -36,43 +36,42 @@ export function generateMarketingCustomer(seed: number, id: number): { consent: 
   return { consent, segment: rng.weighted(SEGMENTS.map((s, i) => [s.id, [8, 12, 20, 15, 10, 9][i]!] as [number, number])) };
 }
 
-export function seedMarketing(db: SqlDatabase, { scale, seed }: SeedOptions): void {
+export async function seedMarketing(db: SqlDatabase, { scale, seed }: SeedOptions): Promise<void> {
   const counts = entityCounts(scale);
-  const insertSegment = db.raw.prepare('INSERT INTO segments (id, name, description) VALUES (?, ?, ?)');
-  for (const s of SEGMENTS) insertSegment.run(s.id, s.name, s.description);
+  const insertSegment = db.inserter('segments', ['id', 'name', 'description']);
+  for (const s of SEGMENTS) await insertSegment.add([s.id, s.name, s.description]);
+  await insertSegment.done();
 
-  const insertMember = db.raw.prepare('INSERT INTO customer_segments (customer_id, segment_id) VALUES (?, ?)');
-  const insertConsent = db.raw.prepare(
-    'INSERT INTO consents (customer_id, email_opt_in, sms_opt_in, profiling_opt_in, updated_at) VALUES (?, ?, ?, ?, ?)',
-  );
+  const insertMember = db.inserter('customer_segments', ['customer_id', 'segment_id']);
+  const insertConsent = db.inserter('consents', ['customer_id', 'email_opt_in', 'sms_opt_in', 'profiling_opt_in', 'updated_at']);
   const membersOf = new Map<number, number[]>();
   for (let id = 1; id <= counts.customers; id++) {
     const { consent, segment } = generateMarketingCustomer(seed, id);
-    insertConsent.run(id, consent.email_opt_in, consent.sms_opt_in, consent.profiling_opt_in, consent.updated_at);
+    await insertConsent.add([id, consent.email_opt_in, consent.sms_opt_in, consent.profiling_opt_in, consent.updated_at]);
     // Customers who refused profiling are not segmented: consent is enforced at the source.
     if (segment === null) continue;
-    insertMember.run(id, segment);
+    await insertMember.add([id, segment]);
     (membersOf.get(segment) ?? membersOf.set(segment, []).get(segment)!).push(id);
   }
-  replicateCustomerScope(db, customerScopeRows({ scale, seed }));
+  await insertConsent.done();
+  await insertMember.done();
+  await replicateCustomerScope(db, customerScopeRows({ scale, seed }));
 
-  const insertCampaign = db.raw.prepare(
-    'INSERT INTO campaigns (id, name, channel, starts_on, ends_on, budget, segment_id) VALUES (?, ?, ?, ?, ?, ?, ?)',
-  );
-  const insertResponse = db.raw.prepare(
-    'INSERT INTO campaign_responses (campaign_id, customer_id, kind, responded_at) VALUES (?, ?, ?, ?)',
-  );
+  const insertCampaign = db.inserter('campaigns', ['id', 'name', 'channel', 'starts_on', 'ends_on', 'budget', 'segment_id']);
+  const insertResponse = db.inserter('campaign_responses', ['campaign_id', 'customer_id', 'kind', 'responded_at']);
   const campaigns = Math.max(12, Math.round(36 * Math.sqrt(scale)));
   for (let id = 1; id <= campaigns; id++) {
     const rng = Random.for(seed, 'campaign', id);
     const start = DATA_START + Math.floor(((DATA_END - DATA_START - 40 * 86_400_000) * (id - 1)) / campaigns);
     const end = addDays(start, rng.int(7, 35));
     const segment = rng.pick(SEGMENTS).id;
-    insertCampaign.run(id, `${rng.pick(THEMES)} ${new Date(start).getUTCFullYear()}`, rng.pick(CHANNELS), isoDate(start), isoDate(end), rng.int(5, 80) * 1000, segment);
+    await insertCampaign.add([id, `${rng.pick(THEMES)} ${new Date(start).getUTCFullYear()}`, rng.pick(CHANNELS), isoDate(start), isoDate(end), rng.int(5, 80) * 1000, segment]);
     for (const customerId of membersOf.get(segment) ?? []) {
       if (!rng.chance(0.25)) continue;
       const kind = rng.weighted([['OPENED', 60], ['CLICKED', 25], ['CONVERTED', 10], ['UNSUBSCRIBED', 5]] as [string, number][]);
-      insertResponse.run(id, customerId, kind, isoDateTime(randomInstant(rng, start, end)));
+      await insertResponse.add([id, customerId, kind, isoDateTime(randomInstant(rng, start, end))]);
     }
   }
+  await insertCampaign.done();
+  await insertResponse.done();
 }

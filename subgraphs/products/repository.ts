@@ -44,9 +44,8 @@ export function sqliteProductsRepository(db: SqlDatabase): ProductsRepository {
     },
     async list({ first, after, categoryId }) {
       return db.all(
-        'SELECT * FROM products WHERE id > ? AND (? IS NULL OR category_id = ?) ORDER BY id LIMIT ?',
+        'SELECT * FROM products WHERE id > ?1 AND (CAST(?2 AS INTEGER) IS NULL OR category_id = ?2) ORDER BY id LIMIT ?3',
         after,
-        categoryId,
         categoryId,
         first,
       );
@@ -56,7 +55,7 @@ export function sqliteProductsRepository(db: SqlDatabase): ProductsRepository {
         `SELECT * FROM (
            SELECT p.*, ROW_NUMBER() OVER (PARTITION BY category_id ORDER BY id) AS rank
            FROM products p WHERE category_id IN (SELECT value FROM json_each(?))
-         ) WHERE rank <= ? ORDER BY category_id, id`,
+         ) ranked WHERE rank <= ? ORDER BY category_id, id`,
         inList(categoryIds),
         first,
       );

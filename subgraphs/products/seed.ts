@@ -59,13 +59,12 @@ export function generateProduct(seed: number, id: number): ProductRecord {
   };
 }
 
-export function seedProducts(db: SqlDatabase, { scale, seed }: SeedOptions): void {
-  const insertCategory = db.raw.prepare('INSERT INTO categories (id, name) VALUES (?, ?)');
-  for (const c of CATEGORIES) insertCategory.run(c.id, c.name);
-  const insert = db.raw.prepare(
-    `INSERT INTO products (id, sku, name, description, category_id, price, currency, attributes, launched_on)
-     VALUES (@id, @sku, @name, @description, @category_id, @price, @currency, @attributes, @launched_on)`,
-  );
+export async function seedProducts(db: SqlDatabase, { scale, seed }: SeedOptions): Promise<void> {
+  const insertCategory = db.inserter('categories', ['id', 'name']);
+  for (const c of CATEGORIES) await insertCategory.add([c.id, c.name]);
+  await insertCategory.done();
+  const insert = db.inserter('products', ['id', 'sku', 'name', 'description', 'category_id', 'price', 'currency', 'attributes', 'launched_on']);
   const { products } = entityCounts(scale);
-  for (let id = 1; id <= products; id++) insert.run(generateProduct(seed, id));
+  for (let id = 1; id <= products; id++) await insert.add(generateProduct(seed, id) as unknown as Record<string, unknown>);
+  await insert.done();
 }

@@ -33,9 +33,9 @@ export default defineDomain({
   schemaPath: fileURLToPath(new URL('./schema.graphql', import.meta.url)),
   schemaVersion: 3,
   migrate: (db) => db.exec(MIGRATION),
-  seed: (db, options) => {
-    seedSales(db, options);
-    replicateCustomerScope(db, customerScopeRows(options));
+  seed: async (db, options) => {
+    await seedSales(db, options);
+    await replicateCustomerScope(db, customerScopeRows(options));
   },
   repository: sqliteSalesRepository,
   loaders,

@@ -103,14 +103,14 @@ export const MIGRATION = `
 `;
 
 /** Rebuilds the per-product aggregates from orders and lines (at seed time, or after loading orders). */
-export function refreshProductSales(db: SqlDatabase): void {
+export async function refreshProductSales(db: SqlDatabase): Promise<void> {
   for (const [table, column, period] of [
     ['product_sales_daily', 'day', 'DAY'],
     ['product_sales_monthly', 'month', 'MONTH'],
   ] as const) {
-    const bucket = periodBucket(period, 'o.placed_at');
-    db.exec(`DELETE FROM ${table}`);
-    db.exec(
+    const bucket = periodBucket(period, 'o.placed_at', db.engine);
+    await db.exec(`DELETE FROM ${table}`);
+    await db.exec(
       `INSERT INTO ${table} (product_id, ${column}, region, orders, units, revenue)
        SELECT l.product_id, ${bucket}, o.region, COUNT(DISTINCT o.id), SUM(l.quantity), SUM(l.amount)
        FROM order_lines l JOIN orders o ON o.id = l.order_id WHERE o.status != 'CANCELLED'
@@ -133,7 +133,7 @@ export function sqliteSalesRepository(db: SqlDatabase): SalesRepository {
         `SELECT * FROM (
            SELECT o.*, ROW_NUMBER() OVER (PARTITION BY customer_id ORDER BY placed_at DESC, id DESC) AS rank
            FROM orders o WHERE customer_id IN (SELECT value FROM json_each(?1)) AND ${rows.visible('o.customer_id', 3)}
-         ) WHERE rank <= ?2 ORDER BY customer_id, rank`,
+         ) ranked WHERE rank <= ?2 ORDER BY customer_id, rank`,
         inList(customerIds),
         first,
         rows.param,
@@ -176,9 +176,9 @@ export function sqliteSalesRepository(db: SqlDatabase): SalesRepository {
       return db.all(
         `SELECT product_id, period, NULL AS region, orders, units, revenue FROM (
            SELECT *, ROW_NUMBER() OVER (PARTITION BY product_id ORDER BY period DESC) AS rank FROM (
-             SELECT product_id, ${periodBucket(period, column)} AS period, SUM(orders) AS orders, SUM(units) AS units, ROUND(SUM(revenue), 2) AS revenue
+             SELECT product_id, ${periodBucket(period, column, db.engine)} AS period, SUM(orders) AS orders, SUM(units) AS units, ROUND(SUM(revenue), 2) AS revenue
              FROM ${table} WHERE product_id IN (SELECT value FROM json_each(?1)) AND ${rows.inRegion('region', 3)}
-             GROUP BY product_id, period))
+             GROUP BY product_id, period) buckets) ranked
          WHERE rank <= ?2 ORDER BY product_id, period`,
         inList(productIds),
         last,
@@ -187,14 +187,15 @@ export function sqliteSalesRepository(db: SqlDatabase): SalesRepository {
     },
     async trends({ period, from, to, region, productId, groupByRegion }, rows) {
       const regionColumn = groupByRegion ? 'o.region' : 'NULL';
+      // PostgreSQL refuses a constant in GROUP BY: group by the region only when it is a column.
       return db.all(
-        `SELECT ${periodBucket(period, 'o.placed_at')} AS period, ${regionColumn} AS region, COUNT(DISTINCT o.id) AS orders,
+        `SELECT ${periodBucket(period, 'o.placed_at', db.engine)} AS period, ${regionColumn} AS region, COUNT(DISTINCT o.id) AS orders,
                 SUM(l.quantity) AS units, ROUND(SUM(l.amount), 2) AS revenue
          FROM orders o JOIN order_lines l ON l.order_id = o.id
          WHERE o.status != 'CANCELLED'
-           AND (?1 IS NULL OR o.placed_at >= ?1) AND (?2 IS NULL OR o.placed_at < ?2)
-           AND (?3 IS NULL OR o.region = ?3) AND (?4 IS NULL OR l.product_id = ?4) AND ${rows.aggregate('o.customer_id', 5)}
-         GROUP BY period, ${regionColumn} ORDER BY period, region`,
+           AND (CAST(?1 AS TEXT) IS NULL OR o.placed_at >= ?1) AND (CAST(?2 AS TEXT) IS NULL OR o.placed_at < ?2)
+           AND (CAST(?3 AS TEXT) IS NULL OR o.region = ?3) AND (CAST(?4 AS INTEGER) IS NULL OR l.product_id = ?4) AND ${rows.aggregate('o.customer_id', 5)}
+         GROUP BY period${groupByRegion ? ', o.region' : ''} ORDER BY period, region`,
         from,
         to,
         region,

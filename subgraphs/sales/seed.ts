@@ -61,17 +61,14 @@ export function* generateOrders({ scale, seed }: SeedOptions): Generator<Generat
   }
 }
 
-export function seedSales(db: SqlDatabase, options: SeedOptions): void {
-  const insertOrder = db.raw.prepare(
-    `INSERT INTO orders (id, customer_id, placed_at, status, channel, region, total, currency)
-     VALUES (@id, @customer_id, @placed_at, @status, @channel, @region, @total, @currency)`,
-  );
-  const insertLine = db.raw.prepare(
-    `INSERT INTO order_lines (order_id, line_number, product_id, quantity, unit_price, amount) VALUES (?, ?, ?, ?, ?, ?)`,
-  );
+export async function seedSales(db: SqlDatabase, options: SeedOptions): Promise<void> {
+  const insertOrder = db.inserter('orders', ['id', 'customer_id', 'placed_at', 'status', 'channel', 'region', 'total', 'currency']);
+  const insertLine = db.inserter('order_lines', ['order_id', 'line_number', 'product_id', 'quantity', 'unit_price', 'amount']);
   for (const order of generateOrders(options)) {
-    insertOrder.run(order);
-    for (const l of order.lines) insertLine.run(order.id, l.line_number, l.product_id, l.quantity, l.unit_price, l.amount);
+    await insertOrder.add(order as unknown as Record<string, unknown>);
+    for (const l of order.lines) await insertLine.add([order.id, l.line_number, l.product_id, l.quantity, l.unit_price, l.amount]);
   }
-  refreshProductSales(db);
+  await insertOrder.done();
+  await insertLine.done();
+  await refreshProductSales(db);
 }

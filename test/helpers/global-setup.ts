@@ -6,23 +6,50 @@ import { DOMAINS } from '../../subgraphs/registry.js';
 import { openDomainDatabase } from '../../subgraphs/kit/database-lifecycle.js';
 import { DEFAULT_SEED } from '../../subgraphs/kit/deterministic-random.js';
 import { createLogger } from '../../subgraphs/mesh/logger.js';
+import { postgresBin, startPostgresCluster, type PostgresCluster } from './postgres-cluster.js';
 
 /**
  * Seeds every domain's database once per run (default scale, default seed), so test files can
  * open them side by side without racing to create them. Each run has its own directory (seeding
  * takes a few seconds): two runs at once, or one stopped mid-seed, never share half-built files.
+ *
+ * It also starts a throwaway PostgreSQL server with one database per domain (mesh_<domain>),
+ * seeded the same way, for the tests that run on both engines. Without PostgreSQL's binaries those
+ * variants are skipped with a message, except in CI (CI=true), where that is a failure.
  */
-export default function setup(project: TestProject) {
+export default async function setup(project: TestProject) {
+  const log = createLogger('test-setup');
   const dataDir = mkdtempSync(join(tmpdir(), `data-mesh-test-${DEFAULT_SEED}-`));
-  for (const domain of DOMAINS) {
-    openDomainDatabase(domain, join(dataDir, `${domain.name}.db`), { scale: 1, seed: DEFAULT_SEED }, createLogger('test-setup')).close();
+  const bin = postgresBin();
+  let cluster: PostgresCluster | null = null;
+  const teardown = () => {
+    cluster?.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+  try {
+    if (bin) cluster = await startPostgresCluster(bin, DOMAINS.map((d) => `mesh_${d.name}`));
+    else if (process.env.CI === 'true') throw new Error('CI: PostgreSQL is not installed (no /usr/lib/postgresql/*/bin/initdb): .ci/run installs it; the PostgreSQL tests must run in CI');
+    else console.warn('\n  PostgreSQL is not installed (no /usr/lib/postgresql/*/bin/initdb): the PostgreSQL variants of the tests are SKIPPED. apt-get install postgresql to run them.\n');
+    const seed = { scale: 1, seed: DEFAULT_SEED };
+    await Promise.all([
+      (async () => {
+        for (const domain of DOMAINS) await (await openDomainDatabase(domain, join(dataDir, `${domain.name}.db`), seed, log)).close();
+      })(),
+      ...(cluster ? DOMAINS.map(async (domain) => (await openDomainDatabase(domain, { url: cluster!.url(`mesh_${domain.name}`), poolSize: 2 }, seed, log)).close()) : []),
+    ]);
+  } catch (error) {
+    teardown();
+    throw error;
   }
   project.provide('dataDir', dataDir);
-  return () => rmSync(dataDir, { recursive: true, force: true });
+  project.provide('postgres', cluster ? { urls: Object.fromEntries(DOMAINS.map((d) => [d.name, cluster!.url(`mesh_${d.name}`)])), admin: cluster.url('postgres') } : null);
+  return teardown;
 }
 
 declare module 'vitest' {
   export interface ProvidedContext {
     dataDir: string;
+    /** The run's PostgreSQL server (null when PostgreSQL is not installed): each domain's seeded database, and the admin database. */
+    postgres: { urls: Record<string, string>; admin: string } | null;
   }
 }

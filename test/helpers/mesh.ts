@@ -11,6 +11,7 @@ import { DOMAINS } from '../../subgraphs/registry.js';
 import { DEFAULT_SEED } from '../../subgraphs/kit/deterministic-random.js';
 import type { RequestLimits } from '../../subgraphs/kit/request-budget.js';
 import { startSubgraph, type RunningSubgraph } from '../../subgraphs/kit/subgraph-server.js';
+import { postgresUrl, type EngineName } from './engines.js';
 
 export interface GraphQLResponse<T = any> {
   status: number;
@@ -22,7 +23,11 @@ export interface TestMesh {
   subgraphs: Record<string, RunningSubgraph>;
   supergraphSdl: string;
   query<T = any>(query: string, variables?: Record<string, unknown>, headers?: Record<string, string>): Promise<GraphQLResponse<T>>;
-  /** Opens a domain's database read-only, to check answers against the source of truth. */
+  /**
+   * Opens a domain's SQLite database read-only, to check answers against the source of truth. On
+   * either engine: the PostgreSQL databases hold the same deterministic data, so a PostgreSQL mesh
+   * must give the answers SQLite gives.
+   */
   database(domain: string): Database.Database;
   close(): Promise<void>;
 }
@@ -77,6 +82,8 @@ export async function startMesh(
     onSubgraphRequest?: (subgraph: string, body: { query?: string; variables?: unknown }) => void;
     /** Every subgraph's per-request deadline and caps (defaults: the kit's). */
     subgraphLimits?: Partial<RequestLimits>;
+    /** Where the domains' data lives (default sqlite): postgresql uses the run's server (seeded with the same data). */
+    engine?: EngineName;
   } = {},
 ): Promise<TestMesh> {
   const dataDir = inject('dataDir');
@@ -85,6 +92,7 @@ export async function startMesh(
     subgraphs[domain.name] = await startSubgraph(domain, {
       port: 0,
       dbPath: join(dataDir, `${domain.name}.db`),
+      database: hooks.engine === 'postgresql' ? { url: postgresUrl(domain.name), poolSize: 4 } : null,
       scale: 1,
       seed: DEFAULT_SEED,
       signingKey: TEST_SIGNING_KEY,

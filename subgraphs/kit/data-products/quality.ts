@@ -1,5 +1,7 @@
 import type Database from 'better-sqlite3';
 import { DATA_END } from '../deterministic-random.js';
+import type { Engine, ReadOnlySql } from '../sql-database.js';
+import { sqliteReadOnly } from '../sqlite-database.js';
 import { qualityRules, slaOf } from '../../mesh/data-products/accessors.js';
 import { TIME_UNITS, type Comparator, type DataProduct, type QualityRule, type TimeUnit } from '../../mesh/data-products/descriptor.js';
 import type { FreshnessResult, QualityReport, QualityResult } from '../../mesh/data-products/quality-report.js';
@@ -8,8 +10,9 @@ import type { FreshnessResult, QualityReport, QualityResult } from '../../mesh/d
  * Runs a product's quality rules as SQL against its domain's database: one statement per rule,
  * each returning one number that the rule's comparator judges. Library metrics (ODCS v3.1:
  * nullValues, duplicateValues, invalidValues, rowCount, plus our `freshness`) are compiled here;
- * `type: sql` rules bring their own SELECT. Statements run on a read-only connection and must be
- * read-only themselves, so a rule can measure data but never change it. The report it produces is
+ * `type: sql` rules bring their own SELECT, in SQL both engines accept (SQLite, PostgreSQL).
+ * Statements run on a read-only connection and must be read-only themselves, so a rule can
+ * measure data but never change it. The report it produces is
  * the mesh's (subgraphs/mesh/data-products/quality-report.ts): the gateway's catalog reads it.
  */
 
@@ -38,7 +41,7 @@ export interface CompiledRule {
 }
 
 /** The one SQL statement that measures a rule (freshness measures seconds; the runner converts). */
-export function compileRule(rule: QualityRule, columnOf: (property: string) => string = (p) => p): CompiledRule {
+export function compileRule(rule: QualityRule, columnOf: (property: string) => string = (p) => p, engine: Engine = 'sqlite'): CompiledRule {
   if (rule.type === 'sql') {
     let sql = rule.query!;
     if (rule.table) sql = sql.replaceAll('${object}', quote(rule.table));
@@ -68,7 +71,7 @@ export function compileRule(rule: QualityRule, columnOf: (property: string) => s
         };
       }
       const columns = rule.arguments.properties!.map((p) => quote(columnOf(p))).join(', ');
-      const duplicates = `(SELECT COUNT(*) FROM ${table}) - (SELECT COUNT(*) FROM (SELECT DISTINCT ${columns} FROM ${table}))`;
+      const duplicates = `(SELECT COUNT(*) FROM ${table}) - (SELECT COUNT(*) FROM (SELECT DISTINCT ${columns} FROM ${table}) AS d)`;
       return {
         sql: percent ? `SELECT COALESCE(100.0 * (${duplicates}) / NULLIF((SELECT COUNT(*) FROM ${table}), 0), 0)` : `SELECT ${duplicates}`,
         params: [],
@@ -101,6 +104,7 @@ export function compileRule(rule: QualityRule, columnOf: (property: string) => s
     }
     case 'freshness':
       // Age in seconds of the newest value, against the run's clock (a bound parameter).
+      if (engine === 'postgresql') return { sql: `SELECT EXTRACT(EPOCH FROM (CAST(? AS timestamptz) - CAST(MAX(${column}) AS timestamptz))) FROM ${table}`, params: [] };
       return { sql: `SELECT (julianday(?) - julianday(MAX(${column}))) * 86400.0 FROM ${table}`, params: [] };
     default:
       throw new Error(`unknown metric ${rule.metric}`);
@@ -152,29 +156,14 @@ export interface QualityOptions {
   products?: string[];
 }
 
-/** Runs every rule of the given products (retired ones excepted) plus each freshness SLA. */
-export function runQuality(db: Database.Database, products: DataProduct[], options: QualityOptions = {}): QualityReport {
-  const steps = qualitySteps(db, products, options);
-  for (;;) {
-    const step = steps.next();
-    if (step.done) return step.value;
-  }
-}
-
 /**
- * The same run, yielding to the event loop between rules: inside a subgraph, a periodic run then
- * delays requests by one statement at most, not by the whole run.
+ * Runs every rule of the given products (retired ones excepted) plus each freshness SLA, on a
+ * read-only connection of either engine (or a better-sqlite3 connection). One statement at a time,
+ * yielding to the event loop between rules: inside a subgraph, a periodic run then delays requests
+ * by one statement at most, not by the whole run.
  */
-export async function runQualityInSteps(db: Database.Database, products: DataProduct[], options: QualityOptions = {}): Promise<QualityReport> {
-  const steps = qualitySteps(db, products, options);
-  for (;;) {
-    const step = steps.next();
-    if (step.done) return step.value;
-    await new Promise((resolve) => setImmediate(resolve));
-  }
-}
-
-function* qualitySteps(db: Database.Database, products: DataProduct[], options: QualityOptions): Generator<void, QualityReport> {
+export async function runQuality(source: ReadOnlySql | Database.Database, products: DataProduct[], options: QualityOptions = {}): Promise<QualityReport> {
+  const db = 'prepare' in source ? sqliteReadOnly(source) : source;
   const asOf = options.asOf ?? SYNTHETIC_AS_OF;
   const asOfIso = asOf.toISOString();
   const results: QualityResult[] = [];
@@ -185,8 +174,8 @@ function* qualitySteps(db: Database.Database, products: DataProduct[], options: 
     const columnsByProperty = new Map<string, string>();
     for (const port of product.outputPorts) for (const o of port.schema) for (const p of o.properties) columnsByProperty.set(p.name, p.physicalName ?? p.name);
     for (const rule of qualityRules(product)) {
-      results.push(runRule(db, product.id, rule, asOfIso, (p) => columnsByProperty.get(p) ?? p));
-      yield;
+      results.push(await runRule(db, product.id, rule, asOfIso, (p) => columnsByProperty.get(p) ?? p));
+      await new Promise((resolve) => setImmediate(resolve));
     }
     const sla = slaOf(product, 'freshness');
     if (sla?.element && typeof sla.value === 'number') {
@@ -209,12 +198,12 @@ function* qualitySteps(db: Database.Database, products: DataProduct[], options: 
         column,
         path: sla.path,
       };
-      const result = runRule(db, product.id, rule, asOfIso, (p) => p);
+      const result = await runRule(db, product.id, rule, asOfIso, (p) => p);
       result.coordinate = sla.element;
       results.push(result);
       let lastUpdated: string | null = null;
       try {
-        lastUpdated = (db.prepare(`SELECT MAX(${quote(column)}) FROM ${quote(table)}`).pluck().get() as string | null) ?? null;
+        lastUpdated = ((await db.value(`SELECT MAX(${quote(column)}) FROM ${quote(table)}`, [])) as string | null | undefined) ?? null;
       } catch {
         lastUpdated = null;
       }
@@ -222,7 +211,7 @@ function* qualitySteps(db: Database.Database, products: DataProduct[], options: 
       const parsed = lastUpdated === null ? NaN : Date.parse(lastUpdated);
       const ageSeconds = Number.isFinite(parsed) ? Math.round((asOf.getTime() - parsed) / 1000) : result.value === null ? null : Math.round(result.value * TIME_UNITS[unit]);
       freshness.push({ product: product.id, element: sla.element, lastUpdated, ageSeconds, targetSeconds, withinSla: ageSeconds === null ? null : ageSeconds <= targetSeconds });
-      yield;
+      await new Promise((resolve) => setImmediate(resolve));
     }
   }
   // The time spent in SQL (the run itself may be spread over several turns of the event loop).
@@ -230,7 +219,7 @@ function* qualitySteps(db: Database.Database, products: DataProduct[], options: 
   return { asOf: asOfIso, checkedAt: new Date().toISOString(), durationMs, results, freshness };
 }
 
-function runRule(db: Database.Database, product: string, rule: QualityRule, asOfIso: string, columnOf: (p: string) => string): QualityResult {
+async function runRule(db: ReadOnlySql, product: string, rule: QualityRule, asOfIso: string, columnOf: (p: string) => string): Promise<QualityResult> {
   const started = performance.now();
   const base = {
     product,
@@ -245,10 +234,8 @@ function runRule(db: Database.Database, product: string, rule: QualityRule, asOf
     expectation: describeExpectation(rule.comparator, rule.unit),
   };
   try {
-    const { sql, params } = compileRule(rule, columnOf);
-    const statement = db.prepare(sql);
-    if (!statement.reader || !statement.readonly) throw new Error('the statement must be a read-only SELECT returning one value');
-    const raw = statement.pluck().get(...(rule.metric === 'freshness' ? [asOfIso, ...params] : params));
+    const { sql, params } = compileRule(rule, columnOf, db.engine);
+    const raw = await db.value(sql, rule.metric === 'freshness' ? [asOfIso, ...params] : params);
     if (raw === null || raw === undefined) {
       return { ...base, status: 'failed', value: null, message: rule.metric === 'freshness' ? 'no rows: nothing to measure' : 'the query returned no value', durationMs: round(performance.now() - started) };
     }

@@ -1,4 +1,3 @@
-import Database from 'better-sqlite3';
 import type { DocumentNode } from 'graphql';
 import { dirname, join } from 'node:path';
 import type { Logger } from '../../mesh/logger.js';
@@ -6,7 +5,8 @@ import { DESCRIPTOR_FILE, type DataProduct } from '../../mesh/data-products/desc
 import { loadDescriptorFile } from '../../mesh/data-products/descriptor-reader.js';
 import type { DataProductsDocument } from '../../mesh/data-products/protocol.js';
 import { verdict, type QualityReport } from '../../mesh/data-products/quality-report.js';
-import { asOfFrom, runQuality, runQualityInSteps } from './quality.js';
+import { asOfFrom, runQuality } from './quality.js';
+import type { SqlDatabase } from '../sql-database.js';
 import { checkDescriptorsAgainstSchema, formatContradiction } from '../../mesh/data-products/schema-check.js';
 
 export interface DataProductsOptions {
@@ -22,9 +22,9 @@ export interface DataProductsService {
   readonly products: DataProduct[];
   readonly latest: QualityReport | null;
   /** Runs every rule now and keeps the result as the latest. */
-  runQuality(): QualityReport;
+  runQuality(): Promise<QualityReport>;
   document(): DataProductsDocument;
-  close(): void;
+  close(): Promise<void>;
 }
 
 export class DescriptorContradictsSchema extends Error {}
@@ -32,17 +32,16 @@ export class DescriptorContradictsSchema extends Error {}
 /**
  * The kit's side of data products, for one subgraph: loads the domain's descriptor, refuses to
  * start when it contradicts the schema, and runs the quality rules at start and then periodically
- * on a read-only connection (WAL lets it read beside the subgraph's own traffic).
+ * on a read-only connection of the domain's database (SQLite or PostgreSQL).
  */
-export function startDataProducts(
+export async function startDataProducts(
   subgraph: string,
   schemaPath: string,
   schema: DocumentNode,
-  dbPath: string,
-  fallbackDb: Database.Database,
+  database: SqlDatabase,
   log: Logger,
   options: DataProductsOptions = {},
-): DataProductsService {
+): Promise<DataProductsService> {
   const file = options.file ?? join(dirname(schemaPath), DESCRIPTOR_FILE);
   const products = loadDescriptorFile(file);
   const contradictions = checkDescriptorsAgainstSchema(subgraph, products, schema);
@@ -53,8 +52,7 @@ export function startDataProducts(
   }
   const asOf = options.asOf ?? asOfFrom(process.env.MESH_AS_OF);
   const intervalMs = options.qualityIntervalMs ?? intervalFromEnv(process.env.MESH_QUALITY_INTERVAL);
-  const ownConnection = dbPath !== ':memory:';
-  const db = ownConnection ? new Database(dbPath, { readonly: true, fileMustExist: true }) : fallbackDb;
+  const db = await database.readOnly();
 
   let latest: QualityReport | null = null;
   // A fixed clock (MESH_AS_OF=<instant>, or the synthetic default) stays fixed; "now" moves.
@@ -71,20 +69,25 @@ export function startDataProducts(
     });
     return report;
   };
-  const run = (): QualityReport => keep(runQuality(db, products, { asOf: clock() }));
-  // The first run is at start, before the subgraph answers; later runs yield between rules so
-  // that requests wait for one statement at most, and never overlap.
+  const run = async (): Promise<QualityReport> => keep(await runQuality(db, products, { asOf: clock() }));
+  // The first run is at start, before the subgraph answers; every run yields between rules so
+  // that requests wait for one statement at most; background runs never overlap.
   let running = false;
   const runInBackground = () => {
     if (running || closed) return;
     running = true;
-    runQualityInSteps(db, products, { asOf: clock() })
+    runQuality(db, products, { asOf: clock() })
       .then((report) => !closed && keep(report))
       .catch((error: unknown) => log.error('data quality run failed', { error: String(error) }))
       .finally(() => (running = false));
   };
   let closed = false;
-  if (products.length) run();
+  try {
+    if (products.length) await run();
+  } catch (error) {
+    await db.close();
+    throw error;
+  }
   const timer = products.length && intervalMs > 0 ? setInterval(runInBackground, intervalMs) : null;
   timer?.unref();
 
@@ -95,10 +98,10 @@ export function startDataProducts(
     },
     runQuality: run,
     document: () => ({ subgraph, descriptorFile: products.length ? products[0]!.source.file : null, dataProducts: products, quality: latest }),
-    close() {
+    async close() {
       closed = true;
       if (timer) clearInterval(timer);
-      if (ownConnection) db.close();
+      await db.close();
     },
   };
 }

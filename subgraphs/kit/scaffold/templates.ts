@@ -98,7 +98,10 @@ export interface ${n.entity}Record {
   tags: string;
 }
 
-/** All of the ${n.domain} domain's data access, behind an interface (another engine can replace SQLite). */
+/**
+ * All of the ${n.domain} domain's data access, behind an interface. The same SQL runs on SQLite (the
+ * default) and PostgreSQL (${n.domain.toUpperCase()}_DATABASE_URL): see subgraphs/kit/sql-dialect.ts.
+ */
 export interface ${Repo} {
   /** One statement for every id a batch asks for. */
   byIds(ids: readonly number[]): Promise<${n.entity}Record[]>;
@@ -154,10 +157,12 @@ export function generate${n.entity}(seed: number, id: number): ${n.entity}Record
   };
 }
 
-export function seed${n.title}(db: SqlDatabase, { scale, seed }: SeedOptions): void {
-  const insert = db.raw.prepare('INSERT INTO ${n.table} (id, name, status, created_at, tags) VALUES (@id, @name, @status, @created_at, @tags)');
+/** Loads the generated rows on first start (on SQLite or PostgreSQL: the inserter batches them). */
+export async function seed${n.title}(db: SqlDatabase, { scale, seed }: SeedOptions): Promise<void> {
+  const insert = db.inserter('${n.table}', ['id', 'name', 'status', 'created_at', 'tags']);
   const count = Math.max(1, Math.round(${n.many.toUpperCase()}_PER_SCALE * scale));
-  for (let id = 1; id <= count; id++) insert.run(generate${n.entity}(seed, id));
+  for (let id = 1; id <= count; id++) await insert.add({ ...generate${n.entity}(seed, id) });
+  await insert.done();
 }
 `;
 }

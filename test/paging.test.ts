@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CostIndex } from '../gateway/demand-control/cost-index.js';
 import { Supergraph } from '../gateway/supergraph/supergraph.js';
 import { IDENTITY_HEADER, IdentitySigner } from '../subgraphs/mesh/identity.js';
-import { fullAccess, startMesh, TEST_SIGNING_KEY, token, type TestMesh } from './helpers/mesh.js';
+import { fullAccess, startMesh, TEST_SIGNING_KEY, token, type GraphQLResponse, type TestMesh } from './helpers/mesh.js';
 
 /**
  * Paging never silently lies (issue 13): every connection in the supergraph, found generically,
@@ -262,13 +262,13 @@ describe('row-level rules apply to pages and cursors', () => {
     let after: string | null = null;
     let seen = 0;
     for (;;) {
-      const { body } = await mesh.query(
+      const { body }: GraphQLResponse = await mesh.query(
         'query($after: String) { customersConnection(first: 500, after: $after) { nodes { id region } pageInfo { hasNextPage endCursor } } }',
         { after },
         europe,
       );
       expect(body.errors).toBeUndefined();
-      const page = body.data.customersConnection;
+      const page: any = body.data.customersConnection;
       for (const node of page.nodes) expect(node.region).toBe('EUROPE');
       seen += page.nodes.length;
       if (!page.pageInfo.hasNextPage) break;
@@ -312,13 +312,13 @@ describe('row-level rules apply to pages and cursors', () => {
     let after: string | null = null;
     let seen = 0;
     for (;;) {
-      const { body } = await mesh.query(
+      const { body }: GraphQLResponse = await mesh.query(
         'query($after: String) { campaign(id: "3") { responsesConnection(first: 50, after: $after) { edges { cursor node { customer { id } } } pageInfo { hasNextPage endCursor } } } }',
         { after },
         marketer,
       );
       expect(body.errors).toBeUndefined();
-      const page = body.data.campaign.responsesConnection;
+      const page: any = body.data.campaign.responsesConnection;
       // customer is null when the customers domain hides it; the marketing rows themselves are filtered at the source.
       for (const e of page.edges) if (e.node.customer) expect(regionOf.get(e.node.customer.id)).toBe('EUROPE');
       seen += page.edges.length;

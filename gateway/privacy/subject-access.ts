@@ -125,6 +125,8 @@ export class SubjectAccess {
       return head;
     }
     if (!isObjectType(named)) return omit(omitted, coordinate, 'returns an interface or union');
+    // A Relay connection pages the rows of the plain list beside it, which the report reads.
+    if (named.getFields().pageInfo && named.getFields().edges) return null;
     if (path.includes(named.name) && named.name !== this.subjectType) return null;
     const keyFields = (this.supergraph.facts.entityKeys.get(named.name) ?? '').split(/\s+/).filter((k) => k && named.getFields()[k]);
     const inner: string[] = [];

@@ -252,6 +252,14 @@ describe('the plain lists no longer lie either', () => {
     );
     expect(rest.body.data.customer.ordersConnection.nodes).toHaveLength(13);
     expect(rest.body.data.customer.ordersConnection.pageInfo.hasNextPage).toBe(false);
+    // Demand control sizes the page by `first` (@listSize sizedFields): the estimate bounds what ran.
+    const costed = await mesh.query('{ customer(id: "5") { ordersConnection(first: 100) { edges { node { id } } nodes { id } pageInfo { hasNextPage } } } }', undefined, {
+      ...auth,
+      'x-cost-extensions': 'true',
+    });
+    const cost = costed.body.extensions!.cost;
+    expect(cost.estimated).toBe(1 + 1 + 100 * (1 + 1) + 100 + 1); // customer, connection, edges with nodes, nodes, pageInfo
+    expect(cost.actual).toBeLessThanOrEqual(cost.estimated);
   });
 });
 

@@ -91,7 +91,7 @@ describe('the catalog in the graph, against the descriptors', () => {
     expect(field('order-history', 'Customer.orders')).toMatchObject({ type: '[Order!]!', description: expect.stringMatching(/most recent orders/) });
     expect(field('customer-profiles', 'Query.customers')).toMatchObject({ rootField: true, type: '[Customer!]!' });
     expect(product('order-history').rootFields).toEqual(['Query.order']);
-    expect(product('order-history').outputTypes).toEqual(['Order', 'OrderLine', 'Customer']);
+    expect(product('order-history').outputTypes).toEqual(['Order', 'OrderLine', 'Customer', 'OrderConnection', 'OrderEdge']);
   });
 
   it('shows the authorization each field needs, read from the supergraph', () => {
@@ -147,7 +147,7 @@ describe('the catalog in the graph, against the descriptors', () => {
       expect.arrayContaining([
         'RETURNS customer-profiles Customer Order.customer',
         'RETURNS product-catalog Product OrderLine.product',
-        'EXTENDS customer-profiles Customer Customer.orders,Customer.orderCount,Customer.lifetimeValue',
+        'EXTENDS customer-profiles Customer Customer.orders,Customer.orderCount,Customer.lifetimeValue,Customer.ordersConnection',
       ]),
     );
     expect(refs('invoices-payments')).toEqual(

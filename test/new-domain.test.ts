@@ -134,6 +134,13 @@ describe(`npm run new-domain -- ${NAME}: a working domain from one command`, { t
     expect(answer.body.data[n.one]).toEqual({ id: '2', name: list[1].name });
     expect(list[0].status).toMatch(/^(ACTIVE|ARCHIVED)$/);
     expect(answer.body.extensions?.dataProducts).toEqual([{ id: n.product, version: '1.0.0' }]);
+    // Its list pages with cursors from the start (Relay connection, kit/paging.ts).
+    const paged = `query($after: String) { ${n.many}Connection(first: 2, after: $after) { nodes { id } pageInfo { hasNextPage endCursor } } }`;
+    const page1 = (await postGraphQL(url, paged)).body.data[`${n.many}Connection`];
+    expect(page1).toMatchObject({ nodes: [{ id: '1' }, { id: '2' }], pageInfo: { hasNextPage: true } });
+    const page2 = (await postGraphQL(url, paged, { after: page1.pageInfo.endCursor })).body.data[`${n.many}Connection`];
+    expect(page2.nodes).toEqual([{ id: '3' }, { id: '4' }]);
+    expect((await postGraphQL(url, paged, { after: 'abc' })).body.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
 
     const catalog = await postGraphQL(url, `{ dataProduct(id: "${n.product}") { id version status domain owner { team } fields { coordinate classification } quality { status } } }`);
     expect(catalog.body.errors).toBeUndefined();

@@ -51,7 +51,7 @@ const ROWS: Record<string, { select: string; customer: (row: any, parent: number
  */
 function customerOwnedTypes(schema: GraphQLSchema): Set<string> {
   const query = schema.getQueryType()!;
-  const objects = Object.values(schema.getTypeMap()).filter((t): t is GraphQLObjectType => isObjectType(t) && !t.name.startsWith('__') && t !== query);
+  const objects = Object.values(schema.getTypeMap()).filter((t): t is GraphQLObjectType => isObjectType(t) && !t.name.startsWith('__') && t !== query && !isPagingWrapper(t));
   const owned = new Set<string>(['Customer']);
   for (const t of objects) if (Object.values(t.getFields()).some((f) => getNamedType(f.type).name === 'Customer')) owned.add(t.name);
   const parents = new Map<string, Set<string>>();
@@ -70,6 +70,15 @@ function customerOwnedTypes(schema: GraphQLSchema): Set<string> {
     }
   }
   return owned;
+}
+
+/**
+ * Relay's connection, edge and PageInfo types wrap rows without being rows: the walk goes through a
+ * connection's `nodes` (test/paging.test.ts checks that its edges hold the same nodes).
+ */
+function isPagingWrapper(type: GraphQLObjectType): boolean {
+  const fields = type.getFields();
+  return type.name === 'PageInfo' || Boolean(fields.pageInfo && fields.edges) || Boolean(fields.cursor && fields.node);
 }
 
 interface Step {
@@ -99,6 +108,7 @@ function pathsToOwnedRows(schema: GraphQLSchema, owned: Set<string>, maxDepth = 
     for (const field of Object.values(type.getFields())) {
       const next = getNamedType(field.type);
       if (!isObjectType(next) || path.some((s) => s.parent === next) || next === type || !canReach(next, new Set())) continue;
+      if (isPagingWrapper(type) && field.name === 'edges') continue;
       const extended = [...path, { parent: type, field, type: next }];
       if (owned.has(next.name)) found.push(extended);
       walk(next, extended);

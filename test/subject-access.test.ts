@@ -63,6 +63,20 @@ describe('subject access report (GDPR art. 15)', () => {
     expect(section(r, 'marketing-consent').data.consent).toEqual(expect.objectContaining({ emailOptIn: expect.any(Boolean) }));
   });
 
+  it('holds every row of a list longer than its page: customer 5\'s 113 orders and all its invoices, read through their connections', async () => {
+    const r = await report('5');
+    expect(r.incomplete).toEqual([]);
+    const orders = mesh.database('sales').prepare('SELECT id FROM orders WHERE customer_id = 5').all() as { id: number }[];
+    expect(orders.length).toBeGreaterThan(100);
+    const reported = section(r, 'order-history').data.orders.map((o: any) => Number(o.id));
+    expect(new Set(reported).size).toBe(reported.length);
+    expect(reported.sort((a: number, b: number) => a - b)).toEqual(orders.map((o) => o.id).sort((a, b) => a - b));
+    const invoices = mesh.database('finance').prepare('SELECT COUNT(*) AS n FROM invoices WHERE customer_id = 5').get() as { n: number };
+    expect(section(r, 'invoices-payments').data.invoices).toHaveLength(invoices.n);
+    // The connections themselves are not sections of their own: they page the lists.
+    expect(section(r, 'order-history').fields).not.toContain('Customer.ordersConnection');
+  });
+
   it('gives each product its lineage and says where the data came from', async () => {
     const r = await report('42');
     const history = section(r, 'order-history');

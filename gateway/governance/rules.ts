@@ -80,6 +80,13 @@ export class GovernanceContext {
   }
 }
 
+/**
+ * Types of the platform, not of one product: Relay's PageInfo is every connection's page metadata
+ * (subgraphs/kit/paging.ts), shared by all subgraphs; the connection fields that return it are
+ * owned, classified and purpose-guarded by their products.
+ */
+const PLATFORM_TYPES = new Set(['PageInfo']);
+
 const PASCAL = /^[A-Z][A-Za-z0-9]*$/;
 const CAMEL = /^[a-z][A-Za-z0-9]*$/;
 const SCREAMING = /^[A-Z][A-Z0-9]*(_[A-Z0-9]+)*$/;
@@ -324,8 +331,8 @@ export const RULES: Rule[] = [
     check: (ctx) => {
       const declaring = new Set(ctx.input.subgraphs.filter((s) => s.products.length).map((s) => s.name));
       const out: Finding[] = [];
-      for (const { coordinate } of ctx.servedFields()) {
-        if (ctx.owners.has(coordinate)) continue;
+      for (const { coordinate, typeName } of ctx.servedFields()) {
+        if (ctx.owners.has(coordinate) || PLATFORM_TYPES.has(typeName)) continue;
         const resolvers = ctx.facts.resolvingSubgraphs(coordinate).filter((s) => declaring.has(s));
         if (resolvers.length === 0) continue; // served only by subgraphs without descriptors: subgraph-declares-products reports them
         out.push({

@@ -15,8 +15,23 @@ interface SubgraphPlan {
   url: string;
   query: string;
   /** Top-level fields of the person this subgraph holds (key fields excluded), with every coordinate read below each. */
-  fields: { name: string; coordinate: string; coordinates: string[] }[];
+  fields: { name: string; coordinate: string; coordinates: string[]; pager: Pager | null }[];
 }
+
+/** A list of the person's with a Relay connection beside it: read through it to its end when the list comes back full. */
+interface Pager {
+  /** The connection field, e.g. `ordersConnection`. */
+  field: string;
+  /** The size the list was asked for: a list this long may have more rows. */
+  listSize: number;
+  /** The connection's largest page. */
+  pageSize: number;
+  /** The list's selection set, reused for the connection's nodes. */
+  selection: string;
+}
+
+/** Pages read per connection at most: a person's rows, 100 at a time. */
+const MAX_PAGES = 200;
 
 export interface SubjectAccessSection {
   product: { id: string; name: string; version: string; domain: string; owner: string | null; contact: string | null; purpose: string | null } | null;
@@ -84,13 +99,43 @@ export class SubjectAccess {
         const text = this.select(name, type, field, 0, [subjectType], coordinates, omitted, costs);
         if (text === null) continue;
         parts.push(text);
-        fields.push({ name: field.name, coordinate: `${subjectType}.${field.name}`, coordinates });
+        fields.push({ name: field.name, coordinate: `${subjectType}.${field.name}`, coordinates, pager: this.pager(name, type, field, text, costs) });
       }
       if (parts.length === 0) continue;
       const query = `query SubjectAccess($representations: [_Any!]!) { _entities(representations: $representations) { ... on ${subjectType} { ${this.key} ${parts.join(' ')} } } }`;
       this.plans.push({ subgraph: name, url, query, fields });
     }
     for (const [coordinate, reason] of omitted) this.omitted.push({ coordinate, reason });
+  }
+
+  /** The connection beside a list of the person's (`orders` → `ordersConnection`), when the subgraph resolves it. */
+  private pager(subgraph: string, type: GraphQLObjectType, field: GraphQLField<unknown, unknown>, text: string, costs: CostIndex): Pager | null {
+    const connection = type.getFields()[`${field.name}Connection`];
+    const target = connection && getNamedType(connection.type);
+    if (!connection || !returnsList(field.type) || !isObjectType(target) || !target.getFields().pageInfo || !target.getFields().nodes) return null;
+    if (!this.resolves(subgraph, `${type.name}.${connection.name}`) || connection.args.some((a) => isNonNullType(a.type) && a.defaultValue === undefined)) return null;
+    const listSize = costs.listSize(`${type.name}.${field.name}`)?.assumedSize;
+    const pageSize = costs.listSize(`${type.name}.${connection.name}`)?.assumedSize;
+    if (!listSize || !pageSize || !text.includes('{')) return null;
+    return { field: connection.name, listSize, pageSize, selection: text.slice(text.indexOf('{')) };
+  }
+
+  /** Every row of a paged list of the person's, through its connection (the list came back full). */
+  private async readAll(plan: SubgraphPlan, pager: Pager, customerId: string, identityHeader: string, signal?: AbortSignal): Promise<unknown[] | { error: string }> {
+    const query = `query SubjectAccessPage($representations: [_Any!]!, $after: String) { _entities(representations: $representations) { ... on ${this.subjectType} {
+      page: ${pager.field}(first: ${pager.pageSize}, after: $after) { nodes ${pager.selection} pageInfo { hasNextPage endCursor } } } } }`;
+    const rows: unknown[] = [];
+    let after: string | null = null;
+    for (let pages = 0; pages < MAX_PAGES; pages++) {
+      const result = await this.post(plan.url, query, { representations: [{ __typename: this.subjectType, [this.key]: customerId }], after }, identityHeader, signal);
+      if ('error' in result) return result;
+      const page = result.entity?.page as { nodes: unknown[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } } | undefined;
+      if (!page) return rows;
+      rows.push(...page.nodes);
+      if (!page.pageInfo.hasNextPage) return rows;
+      after = page.pageInfo.endCursor;
+    }
+    return { error: `${pager.field}: more than ${MAX_PAGES} pages` };
   }
 
   private resolves(subgraph: string, coordinate: string): boolean {
@@ -125,6 +170,8 @@ export class SubjectAccess {
       return head;
     }
     if (!isObjectType(named)) return omit(omitted, coordinate, 'returns an interface or union');
+    // A Relay connection pages the rows of the plain list beside it, which the report reads.
+    if (named.getFields().pageInfo && named.getFields().edges) return null;
     if (path.includes(named.name) && named.name !== this.subjectType) return null;
     const keyFields = (this.supergraph.facts.entityKeys.get(named.name) ?? '').split(/\s+/).filter((k) => k && named.getFields()[k]);
     const inner: string[] = [];
@@ -162,7 +209,13 @@ export class SubjectAccess {
       if (entity && owners.has(plan.subgraph)) found = true;
       if (!entity) continue;
       for (const field of plan.fields) {
-        const value = entity[field.name];
+        let value = entity[field.name];
+        // A full list may have more rows: the report has all of them, read through the connection.
+        if (field.pager && Array.isArray(value) && value.length >= field.pager.listSize) {
+          const all = await this.readAll(plan, field.pager, customerId, identityHeader, signal);
+          if ('error' in all) incomplete.push({ subgraph: plan.subgraph, error: all.error });
+          else value = all;
+        }
         const product = catalog.usage.get(field.coordinate)?.products[0];
         const id = product?.id ?? `(${plan.subgraph})`;
         let section = sections.get(id);
@@ -213,13 +266,17 @@ export class SubjectAccess {
     return owners;
   }
 
-  private async fetch(plan: SubgraphPlan, customerId: string, identityHeader: string, signal?: AbortSignal): Promise<{ entity: Record<string, unknown> | null } | { error: string }> {
+  private fetch(plan: SubgraphPlan, customerId: string, identityHeader: string, signal?: AbortSignal): Promise<{ entity: Record<string, unknown> | null } | { error: string }> {
+    return this.post(plan.url, plan.query, { representations: [{ __typename: this.subjectType, [this.key]: customerId }] }, identityHeader, signal);
+  }
+
+  private async post(url: string, query: string, variables: Record<string, unknown>, identityHeader: string, signal?: AbortSignal): Promise<{ entity: Record<string, unknown> | null } | { error: string }> {
     try {
       const timeout = AbortSignal.timeout(TIMEOUT_MS);
-      const response = await fetch(plan.url, {
+      const response = await fetch(url, {
         method: 'POST',
         headers: { 'content-type': 'application/json', [IDENTITY_HEADER]: identityHeader },
-        body: JSON.stringify({ query: plan.query, variables: { representations: [{ __typename: this.subjectType, [this.key]: customerId }] } }),
+        body: JSON.stringify({ query, variables }),
         signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
       });
       const body = (await response.json()) as { data?: { _entities?: (Record<string, unknown> | null)[] }; errors?: { message: string }[] };

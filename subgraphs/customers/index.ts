@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { loaderByKey, pageSize, toKey } from '../kit/batch-loaders.js';
 import { defineDomain, type DomainContext } from '../kit/domain.js';
+import { checkedAfterId, keyset, type PageArgs } from '../kit/paging.js';
 import type { ForwardedIdentity } from '../mesh/identity.js';
 import { CustomerRows, replicateCustomerScope } from '../kit/row-level.js';
 import { customerScopeRows } from './replica.js';
@@ -8,6 +9,7 @@ import { MIGRATION, sqliteCustomersRepository, type CustomersRepository, type Vi
 import { seedCustomers } from './seed.js';
 
 const MAX_PAGE = 500;
+const CUSTOMERS = keyset({ name: 'Query.customersConnection', kinds: ['int'], keyOf: (c: VisibleCustomer) => [c.id], defaultFirst: 20, maxFirst: MAX_PAGE });
 
 // Row-level rules (governance file `rowRules`): a customer out of the caller's scope is not read.
 const loaders = (repo: CustomersRepository, identity: ForwardedIdentity) => ({
@@ -34,10 +36,15 @@ export default defineDomain({
       customers: (_: unknown, args: { first: number; after?: string; region?: string }, ctx: Context) =>
         ctx.repo.list({
           first: pageSize(args.first, 20, MAX_PAGE),
-          after: args.after ? toKey(args.after) : 0,
+          after: checkedAfterId(args.after),
           region: args.region ?? null,
           rows: CustomerRows.of(ctx.identity),
         }),
+      customersConnection: async (_: unknown, args: PageArgs & { region?: string | null }, ctx: Context) => {
+        const page = CUSTOMERS.page(args);
+        const rows = await ctx.repo.list({ first: page.limit, after: Number(page.after[0] ?? 0), region: args.region ?? null, rows: CustomerRows.of(ctx.identity) });
+        return CUSTOMERS.connection(rows, page);
+      },
     },
     Customer: {
       __resolveReference: (ref: { id: string }, ctx: Context) => ctx.loaders.customer.load(toKey(ref.id)),

@@ -2,11 +2,21 @@ import { fileURLToPath } from 'node:url';
 import { loaderByKey, loaderOfLists, loaderPerArguments, pageSize, toKey } from '../kit/batch-loaders.js';
 import { round2 } from '../kit/deterministic-random.js';
 import { defineDomain, type DomainContext } from '../kit/domain.js';
+import { keyset, type Page, type PageArgs } from '../kit/paging.js';
 import type { ForwardedIdentity } from '../mesh/identity.js';
 import { CustomerRows, replicateCustomerScope } from '../kit/row-level.js';
 import { customerScopeRows } from '../customers/replica.js';
 import { MIGRATION, sqliteFinanceRepository, type FinanceRepository, type InvoiceRecord, type Period, type PaymentRecord, type RevenueRecord } from './repository.js';
 import { seedFinance } from './seed.js';
+
+/** Customer.invoicesConnection: newest first, so the key is (issued_on, id), both descending. */
+const INVOICES = keyset({
+  name: 'Customer.invoicesConnection',
+  kinds: ['text', 'int'],
+  keyOf: (i: InvoiceRecord) => [i.issued_on, i.id],
+  defaultFirst: 10,
+  maxFirst: 100,
+});
 
 // Row-level rules (governance file `rowRules`): invoices and payments are rows about their customer.
 const loaders = (repo: FinanceRepository, identity: ForwardedIdentity) => {
@@ -18,6 +28,9 @@ const loaders = (repo: FinanceRepository, identity: ForwardedIdentity) => {
     paymentsOfInvoice: loaderOfLists((ids: readonly number[]) => repo.paymentsOfInvoices(ids, rows), (p) => p.invoice_id),
     outstanding: loaderByKey((ids: readonly number[]) => repo.outstandingOfCustomers(ids, rows), (o) => o.customer_id),
     unitCost: loaderByKey((ids: readonly number[]) => repo.unitCosts(ids), (c) => c.product_id),
+    invoicePages: loaderPerArguments(({ page, status }: { page: Page; status: string | null }) =>
+      loaderOfLists((ids: readonly number[]) => repo.invoicePagesOfCustomers(ids, page, status, rows), (i) => i.customer_id),
+    ),
     invoicesOfCustomer: loaderPerArguments(({ first, status }: { first: number; status: string | null }) =>
       loaderOfLists((ids: readonly number[]) => repo.invoicesOfCustomers(ids, first, status, rows), (i) => i.customer_id),
     ),
@@ -71,6 +84,10 @@ export default defineDomain({
         ctx.loaders
           .invoicesOfCustomer({ first: pageSize(args.first, 10, 100), status: args.status ?? null })
           .load(toKey(c.id)),
+      invoicesConnection: async (c: { id: string }, args: PageArgs & { status?: string | null }, ctx: Context) => {
+        const page = INVOICES.page(args);
+        return INVOICES.connection(await ctx.loaders.invoicePages({ page, status: args.status ?? null }).load(toKey(c.id)), page);
+      },
       outstandingBalance: async (c: { id: string }, _: unknown, ctx: Context) =>
         // null for a customer the caller may not see (or that does not exist): never a wrong 0.
         (await ctx.loaders.outstanding.load(toKey(c.id)))?.outstanding ?? null,

@@ -1,4 +1,5 @@
 import { periodBucket, type Period } from '../kit/calendar-periods.js';
+import { afterCursor, type Page } from '../kit/paging.js';
 import { CUSTOMER_SCOPE_MIGRATION, type CustomerRows } from '../kit/row-level.js';
 import { inList, type SqlDatabase } from '../kit/sql-database.js';
 
@@ -38,6 +39,8 @@ export interface FinanceRepository {
   invoicesByIds(ids: readonly number[], rows: CustomerRows): Promise<InvoiceRecord[]>;
   invoicesOfOrders(orderIds: readonly number[], rows: CustomerRows): Promise<InvoiceRecord[]>;
   invoicesOfCustomers(customerIds: readonly number[], first: number, status: string | null, rows: CustomerRows): Promise<InvoiceRecord[]>;
+  /** A page of each customer's invoices (newest first: issued_on DESC, id DESC), up to `page.limit` each, in one statement. */
+  invoicePagesOfCustomers(customerIds: readonly number[], page: Page, status: string | null, rows: CustomerRows): Promise<InvoiceRecord[]>;
   /** One row per visible customer asked for (0 when nothing is outstanding); none for a hidden one. */
   outstandingOfCustomers(customerIds: readonly number[], rows: CustomerRows): Promise<{ customer_id: number; outstanding: number }[]>;
   paymentsOfInvoices(invoiceIds: readonly number[], rows: CustomerRows): Promise<PaymentRecord[]>;
@@ -100,6 +103,20 @@ export function sqliteFinanceRepository(db: SqlDatabase): FinanceRepository {
         inList(customerIds),
         status,
         first,
+        rows.param,
+      );
+    },
+    async invoicePagesOfCustomers(customerIds, page, status, rows) {
+      return db.all(
+        `SELECT * FROM (
+           SELECT x.*, ROW_NUMBER() OVER (PARTITION BY x.customer_id ORDER BY x.issued_on DESC, x.id DESC) AS page_rank FROM (
+             ${INVOICE_SELECT} WHERE i.customer_id IN (SELECT value FROM json_each(?1)) AND (?2 IS NULL OR i.status = ?2)
+               AND ${afterCursor(['i.issued_on', 'i.id'], 'DESC', 3)} AND ${rows.visible('i.customer_id', 6)}) x
+         ) ranked WHERE page_rank <= ?5 ORDER BY customer_id, page_rank`,
+        inList(customerIds),
+        status,
+        ...page.after,
+        page.limit,
         rows.param,
       );
     },

@@ -1,6 +1,7 @@
 import { SpanStatusCode, trace } from '@opentelemetry/api';
 import DataLoader from 'dataloader';
 import { errorType } from '../mesh/request-spans.js';
+import { checkedFirst } from './paging.js';
 import type { RequestBudget } from './request-budget.js';
 
 /**
@@ -132,6 +133,9 @@ export const toKey = (id: string | number): number => {
   return Number.isSafeInteger(n) ? n : -1;
 };
 
-/** A list argument such as `first`: the default when absent, never negative, never above the cap. */
-export const pageSize = (requested: number | null | undefined, fallback: number, max: number): number =>
-  Math.max(0, Math.min(requested ?? fallback, max));
+/**
+ * A list argument such as `first`: the default when absent or null; negative or above the cap is a
+ * BAD_USER_INPUT error (subgraphs/kit/paging.ts), never a silently shorter list.
+ */
+export const pageSize = (requested: number | null | undefined, fallback: number, max: number, argumentName = 'first'): number =>
+  checkedFirst(requested, fallback, max, argumentName);

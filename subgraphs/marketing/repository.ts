@@ -1,3 +1,4 @@
+import { afterCursor, type Page } from '../kit/paging.js';
 import { CUSTOMER_SCOPE_MIGRATION, type CustomerRows } from '../kit/row-level.js';
 import { inList, type SqlDatabase } from '../kit/sql-database.js';
 
@@ -45,6 +46,12 @@ export interface MarketingRepository {
   consentsOfCustomers(customerIds: readonly number[], rows: CustomerRows): Promise<ConsentRecord[]>;
   campaignsByIds(ids: readonly number[], rows: CustomerRows): Promise<CampaignRecord[]>;
   campaigns(args: { first: number; activeOn: string | null }, rows: CustomerRows): Promise<CampaignRecord[]>;
+  /** A page of campaigns, newest first (starts_on DESC, id DESC), up to `page.limit`. */
+  campaignsPage(args: { page: Page; activeOn: string | null }, rows: CustomerRows): Promise<CampaignRecord[]>;
+  /** A page of each customer's responses (newest first: responded_at DESC, campaign_id DESC), in one statement. */
+  responsePagesOfCustomers(customerIds: readonly number[], page: Page, rows: CustomerRows): Promise<ResponseRecord[]>;
+  /** A page of each campaign's responses (oldest first: responded_at, customer_id), in one statement. */
+  responsePagesOfCampaigns(campaignIds: readonly number[], page: Page, rows: CustomerRows): Promise<ResponseRecord[]>;
   responsesOfCustomers(customerIds: readonly number[], first: number, rows: CustomerRows): Promise<ResponseRecord[]>;
   responsesOfCampaigns(campaignIds: readonly number[], first: number, rows: CustomerRows): Promise<ResponseRecord[]>;
 }
@@ -125,6 +132,44 @@ export function sqliteMarketingRepository(db: SqlDatabase): MarketingRepository 
         `${campaignSelect(rows, 3)} WHERE (CAST(?1 AS TEXT) IS NULL OR (c.starts_on <= ?1 AND c.ends_on >= ?1)) ORDER BY c.starts_on DESC, c.id DESC LIMIT ?2`,
         activeOn,
         first,
+        rows.param,
+      );
+    },
+    async campaignsPage({ page, activeOn }, rows) {
+      return db.all(
+        `${campaignSelect(rows, 5)} WHERE (?1 IS NULL OR (c.starts_on <= ?1 AND c.ends_on >= ?1)) AND ${afterCursor(['c.starts_on', 'c.id'], 'DESC', 2)}
+         ORDER BY c.starts_on DESC, c.id DESC LIMIT ?4`,
+        activeOn,
+        ...page.after,
+        page.limit,
+        rows.param,
+      );
+    },
+    async responsePagesOfCustomers(customerIds, page, rows) {
+      return db.all(
+        `SELECT campaign_id, customer_id, kind, responded_at FROM (
+           SELECT r.*, ROW_NUMBER() OVER (PARTITION BY r.customer_id ORDER BY r.responded_at DESC, r.campaign_id DESC) AS page_rank
+           FROM ${RESPONSE_FROM} WHERE r.customer_id IN (SELECT value FROM json_each(?1))
+             AND ${afterCursor(['r.responded_at', 'r.campaign_id'], 'DESC', 2)}
+             AND ${rows.visible('r.customer_id', 5, { campaignChannel: 'c.channel' })}
+         ) ranked WHERE page_rank <= ?4 ORDER BY customer_id, page_rank`,
+        inList(customerIds),
+        ...page.after,
+        page.limit,
+        rows.param,
+      );
+    },
+    async responsePagesOfCampaigns(campaignIds, page, rows) {
+      return db.all(
+        `SELECT campaign_id, customer_id, kind, responded_at FROM (
+           SELECT r.*, ROW_NUMBER() OVER (PARTITION BY r.campaign_id ORDER BY r.responded_at, r.customer_id) AS page_rank
+           FROM ${RESPONSE_FROM} WHERE r.campaign_id IN (SELECT value FROM json_each(?1))
+             AND ${afterCursor(['r.responded_at', 'r.customer_id'], 'ASC', 2)}
+             AND ${rows.visible('r.customer_id', 5, { campaignChannel: 'c.channel' })}
+         ) ranked WHERE page_rank <= ?4 ORDER BY campaign_id, page_rank`,
+        inList(campaignIds),
+        ...page.after,
+        page.limit,
         rows.param,
       );
     },

@@ -1,3 +1,4 @@
+import { afterCursor, type Page } from '../kit/paging.js';
 import { inList, type SqlDatabase } from '../kit/sql-database.js';
 import type { ProductRecord } from './seed.js';
 
@@ -14,6 +15,8 @@ export interface ProductsRepository {
   list(args: { first: number; after: number; categoryId: number | null }): Promise<ProductRecord[]>;
   /** The first `first` products of each category, one statement for all categories asked. */
   byCategories(categoryIds: readonly number[], first: number): Promise<ProductRecord[]>;
+  /** A page of each category's products (by id), up to `page.limit` each, in one statement. */
+  pagesOfCategories(categoryIds: readonly number[], page: Page): Promise<ProductRecord[]>;
   categoriesByIds(ids: readonly number[]): Promise<CategoryRecord[]>;
   categories(): Promise<CategoryRecord[]>;
 }
@@ -58,6 +61,17 @@ export function sqliteProductsRepository(db: SqlDatabase): ProductsRepository {
          ) ranked WHERE rank <= ? ORDER BY category_id, id`,
         inList(categoryIds),
         first,
+      );
+    },
+    async pagesOfCategories(categoryIds, page) {
+      return db.all(
+        `SELECT * FROM (
+           SELECT p.*, ROW_NUMBER() OVER (PARTITION BY p.category_id ORDER BY p.id) AS page_rank
+           FROM products p WHERE p.category_id IN (SELECT value FROM json_each(?1)) AND ${afterCursor(['p.id'], 'ASC', 2)}
+         ) ranked WHERE page_rank <= ?3 ORDER BY category_id, id`,
+        inList(categoryIds),
+        ...page.after,
+        page.limit,
       );
     },
     async categoriesByIds(ids) {

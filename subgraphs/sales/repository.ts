@@ -1,4 +1,5 @@
 import { periodBucket, type Period } from '../kit/calendar-periods.js';
+import { afterCursor, type Page } from '../kit/paging.js';
 import { CUSTOMER_SCOPE_MIGRATION, type CustomerRows } from '../kit/row-level.js';
 import { inList, type SqlDatabase } from '../kit/sql-database.js';
 
@@ -52,6 +53,8 @@ export interface SalesRepository {
   ordersByIds(ids: readonly number[], rows: CustomerRows): Promise<OrderRecord[]>;
   /** The newest `first` orders of each customer asked for, in one statement. */
   recentOrdersOfCustomers(customerIds: readonly number[], first: number, rows: CustomerRows): Promise<OrderRecord[]>;
+  /** A page of each customer's orders (newest first: placed_at DESC, id DESC), up to `page.limit` each, in one statement. */
+  orderPagesOfCustomers(customerIds: readonly number[], page: Page, rows: CustomerRows): Promise<OrderRecord[]>;
   linesOfOrders(orderIds: readonly number[], rows: CustomerRows): Promise<OrderLineRecord[]>;
   /** One row per visible customer asked for (zeros when it has no orders); none for a hidden one. */
   customerSales(customerIds: readonly number[], rows: CustomerRows): Promise<CustomerSalesRecord[]>;
@@ -136,6 +139,19 @@ export function sqliteSalesRepository(db: SqlDatabase): SalesRepository {
          ) ranked WHERE rank <= ?2 ORDER BY customer_id, rank`,
         inList(customerIds),
         first,
+        rows.param,
+      );
+    },
+    async orderPagesOfCustomers(customerIds, page, rows) {
+      return db.all(
+        `SELECT * FROM (
+           SELECT o.*, ROW_NUMBER() OVER (PARTITION BY o.customer_id ORDER BY o.placed_at DESC, o.id DESC) AS page_rank
+           FROM orders o WHERE o.customer_id IN (SELECT value FROM json_each(?1))
+             AND ${afterCursor(['o.placed_at', 'o.id'], 'DESC', 2)} AND ${rows.visible('o.customer_id', 5)}
+         ) ranked WHERE page_rank <= ?4 ORDER BY customer_id, page_rank`,
+        inList(customerIds),
+        ...page.after,
+        page.limit,
         rows.param,
       );
     },

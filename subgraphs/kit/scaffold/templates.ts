@@ -47,7 +47,7 @@ export function domainNames(domain: string, entity?: string): DomainNames {
 }
 
 export function schemaTemplate(n: DomainNames): string {
-  return `extend schema @link(url: "https://specs.apollo.dev/federation/v2.9", import: ["@key", "@composeDirective", "@listSize", "@authenticated", "@requiresScopes", "@policy"])
+  return `extend schema @link(url: "https://specs.apollo.dev/federation/v2.9", import: ["@key", "@shareable", "@composeDirective", "@listSize", "@authenticated", "@requiresScopes", "@policy"])
   @link(url: "https://data-mesh.example.com/governance/v1.0", import: ["@classification"])
   @composeDirective(name: "@classification")
 
@@ -55,7 +55,9 @@ export function schemaTemplate(n: DomainNames): string {
 # (subgraphs/mesh/data-products/governance-directives.ts): the kit and composition add them.
 # Every output field is classified (PUBLIC, INTERNAL, CONFIDENTIAL, RESTRICTED; pii: true for
 # personal data). PII and RESTRICTED fields need @authenticated, @requiresScopes or @policy.
-# Every list needs @listSize, so demand control can estimate what a query costs.
+# Every list needs @listSize, so demand control can estimate what a query costs. A list that can
+# grow is read with a Relay cursor connection (subgraphs/kit/paging.ts): its maximum \`first\` is
+# stated in the description ("at most N") and as @listSize(assumedSize: N), which the kit enforces.
 
 "A ${n.one} owned by the ${n.domain} domain (data product ${n.product})."
 type ${n.entity} @key(fields: "id") {
@@ -74,10 +76,43 @@ enum ${n.entity}Status {
   ARCHIVED
 }
 
+"A page of ${n.many}, ordered by id (a Relay cursor connection)."
+type ${n.entity}Connection {
+  "The page's ${n.many}, each with its cursor."
+  edges: [${n.entity}Edge!]! @classification(level: PUBLIC)
+  "The page's ${n.many}, for clients that need no cursor per ${n.one}."
+  nodes: [${n.entity}!]! @classification(level: PUBLIC)
+  "Whether more ${n.many} follow, and the cursor to ask for them."
+  pageInfo: PageInfo! @classification(level: PUBLIC)
+}
+
+"One ${n.one} of a page, with the cursor that marks its position."
+type ${n.entity}Edge {
+  "Opaque: pass it as \`after\` to read the ${n.many} that follow this one."
+  cursor: String! @classification(level: PUBLIC)
+  node: ${n.entity}! @classification(level: PUBLIC)
+}
+
+# Relay's PageInfo, the same in every subgraph (hence @shareable); the platform's type, in no product.
+"Where a page of a connection ends (Relay cursor connections). Read on while \`hasNextPage\` is true, passing \`endCursor\` as \`after\`."
+type PageInfo @shareable {
+  "More rows follow this page."
+  hasNextPage: Boolean! @classification(level: PUBLIC)
+  "Always false: these connections page forward only (\`first\`/\`after\`), which the Relay spec allows to answer false."
+  hasPreviousPage: Boolean! @classification(level: PUBLIC)
+  "The first row's cursor; null on an empty page."
+  startCursor: String @classification(level: PUBLIC)
+  "The last row's cursor, to pass as \`after\` for the next page; null on an empty page."
+  endCursor: String @classification(level: PUBLIC)
+}
+
 type Query {
+  "Every ${n.one}, ordered by id, a page at a time: \`first\` (default 20, at most 100) ${n.many} after the cursor \`after\`. An out-of-range \`first\` or a cursor this field did not issue is a BAD_USER_INPUT error."
+  ${n.many}Connection(first: Int = 20, after: String): ${n.entity}Connection! @classification(level: PUBLIC)
+    @listSize(slicingArguments: ["first"], sizedFields: ["edges", "nodes"], assumedSize: 100, requireOneSlicingArgument: false)
   "One ${n.one} by id."
   ${n.one}(id: ID!): ${n.entity} @classification(level: PUBLIC)
-  "${upperFirst(n.many)} ordered by id, after the id \`after\`. \`first\` is capped at 100."
+  "${upperFirst(n.many)} ordered by id, after the id \`after\`: at most 100 (\`first\` above 100 or below 0 is an error). \`${n.many}Connection\` pages the same list with cursors."
   ${n.many}(first: Int = 20, after: ID): [${n.entity}!]! @classification(level: PUBLIC)
     @listSize(slicingArguments: ["first"], assumedSize: 100, requireOneSlicingArgument: false)
 }
@@ -171,11 +206,14 @@ export function indexTemplate(n: DomainNames): string {
   const Repo = `${n.title}Repository`;
   return `import { loaderByKey, pageSize, toKey } from '../kit/batch-loaders.js';
 import { defineDomain, type DomainContext } from '../kit/domain.js';
+import { checkedAfterId, keyset, type PageArgs } from '../kit/paging.js';
 import { MIGRATION, sqlite${Repo}, type ${n.entity}Record, type ${Repo} } from './repository.js';
 import { seed${n.title} } from './seed.js';
 
 /** The cap \`@listSize(assumedSize:)\` states in schema.graphql. */
 const MAX_PAGE = 100;
+/** ${n.many}Connection's cursors: the position of a row in id order (kit/paging.ts validates them). */
+const PAGES = keyset({ name: 'Query.${n.many}Connection', kinds: ['int'], keyOf: (row: ${n.entity}Record) => [row.id], defaultFirst: 20, maxFirst: MAX_PAGE });
 
 // Per-request DataLoaders: every entity lookup and relationship goes through one, so a batch of
 // keys is one SQL statement. Row-level rules that depend on the caller take \`identity\` here.
@@ -198,7 +236,12 @@ export default defineDomain({
     Query: {
       ${n.one}: (_: unknown, { id }: { id: string }, ctx: Context) => ctx.loaders.${n.one}.load(toKey(id)),
       ${n.many}: (_: unknown, args: { first?: number | null; after?: string | null }, ctx: Context) =>
-        ctx.repo.list({ first: pageSize(args.first, 20, MAX_PAGE), after: args.after ? toKey(args.after) : 0 }),
+        ctx.repo.list({ first: pageSize(args.first, 20, MAX_PAGE), after: checkedAfterId(args.after) }),
+      // One row more than asked: whether a next page exists.
+      ${n.many}Connection: async (_: unknown, args: PageArgs, ctx: Context) => {
+        const page = PAGES.page(args);
+        return PAGES.connection(await ctx.repo.list({ first: page.limit, after: Number(page.after[0] ?? 0) }), page);
+      },
     },
     ${n.entity}: {
       __resolveReference: (ref: { id: string }, ctx: Context) => ctx.loaders.${n.one}.load(toKey(ref.id)),
@@ -254,6 +297,18 @@ outputPorts:
         properties:
           - { name: ${n.many}, description: "${upperFirst(n.many)} by id, paged with first and after." }
           - { name: ${n.one}, description: One ${n.one} by id. }
+          - { name: ${n.many}Connection, description: "Every ${n.one} by id, a page at a time (Relay cursor connection)." }
+      - name: ${n.entity}Connection
+        classification: public
+        properties:
+          - { name: edges }
+          - { name: nodes }
+          - { name: pageInfo }
+      - name: ${n.entity}Edge
+        classification: public
+        properties:
+          - { name: cursor }
+          - { name: node }
       - name: ${n.entity}
         physicalName: ${n.table}
         physicalType: table

@@ -99,7 +99,9 @@ describe('a contract served by the gateway (/contracts/partner/graphql)', () => 
     expect(products.length).toBeGreaterThan(0);
     const coordinates = products.flatMap((p) => p.fields.map((f) => f.coordinate));
     expect(coordinates).toContain('Product.name');
-    for (const c of coordinates) expect(c).toMatch(/^(Product|Category|ProductAttribute)\.|^Query\.(product|categories)$/);
+    // The product catalog's types (its connection types included: tagged public), never another domain's.
+    for (const c of coordinates) expect(c).toMatch(/^(Product|Category|ProductAttribute|ProductConnection|ProductEdge|PageInfo)\.|^Query\.(product|categories)$/);
+    expect(coordinates).toContain('Category.productsConnection');
     for (const p of products) for (const f of p.fields) expect(f.classification).toBe('PUBLIC');
     // The full graph's catalog has the other products too.
     const full = await mesh.query('{ dataProducts { id } }');

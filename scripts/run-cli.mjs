@@ -28,4 +28,6 @@ if (!production) {
     process.exit(1);
   }
 }
+// …and the file as the program (argv[1]), which is how a CLI module knows it is run, not imported.
+process.argv[1] = file;
 await import(pathToFileURL(file).href);

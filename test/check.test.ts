@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { composeSubgraphs, loadSubgraphSchemas } from '../gateway/composition/compose-supergraph.js';
 import { loadSupergraphConfig } from '../gateway/config/supergraph-config.js';
 import { dayOf, UsageStore } from '../gateway/usage/usage-store.js';
-import { PROCESS_TEST_TIMEOUT_MS, ROOT, runCli } from './helpers/cli.js';
+import { main as checkMain } from '../gateway/cli/check.js';
+import { PROCESS_TEST_TIMEOUT_MS, ROOT, runCli, runMain } from './helpers/cli.js';
 import { replaceOnce } from './helpers/data-products.js';
 import { startMesh } from './helpers/mesh.js';
 
@@ -36,8 +37,9 @@ const file = (name: string, text: string) => {
   return path;
 };
 
+/** The CLI's logic in-process (the last test runs the real `npm run check` process). */
 function check(schema: string, descriptor: string, store: string | null, ...extra: string[]) {
-  return runCli(CHECK, [
+  return runMain(checkMain, [
     'products',
     '--schema', file(`schema-${Math.random().toString(36).slice(2)}.graphql`, schema),
     '--descriptor', file(`descriptor-${Math.random().toString(36).slice(2)}.yaml`, descriptor),

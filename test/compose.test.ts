@@ -9,7 +9,9 @@ import { loadSupergraphConfig } from '../gateway/config/supergraph-config.js';
 import { DOMAINS } from '../subgraphs/registry.js';
 import { DEFAULT_SEED } from '../subgraphs/kit/deterministic-random.js';
 import { startSubgraph, type RunningSubgraph } from '../subgraphs/kit/subgraph-server.js';
-import { acceptsConnections, PROCESS_TEST_TIMEOUT_MS, ROOT, runCli, startCli, type CliResult, type RunningCli } from './helpers/cli.js';
+import { main as composeMain } from '../gateway/cli/compose.js';
+import { main as gatewayMain } from '../gateway/cli/gateway.js';
+import { acceptsConnections, PROCESS_TEST_TIMEOUT_MS, ROOT, runCli, runMain, startCli, type CliResult, type RunningCli } from './helpers/cli.js';
 import { fullAccess, postGraphQL } from './helpers/mesh.js';
 
 const COMPOSE = 'gateway/cli/compose.ts';
@@ -32,9 +34,11 @@ function write(files: Record<string, string>): string {
 /** The real customers subgraph as an entry under `subgraphs:`. */
 const customersEntry = `  customers:\n    routing_url: http://localhost:4001/graphql\n    schema:\n      file: ${schemaOf('customers')}\n`;
 
-async function compose(config: string): Promise<CliResult & { output: string }> {
+/** The CLI's logic in-process (`process: true`: the real `npm run compose` process, as a user runs it). */
+async function compose(config: string, { process = false } = {}): Promise<CliResult & { output: string }> {
   const output = join(dir, `${config.split('/').pop()}.out.graphql`);
-  const result = await runCli(COMPOSE, ['--config', config, '--output', output]);
+  const args = ['--config', config, '--output', output];
+  const result = process ? await runCli(COMPOSE, args) : await runMain(composeMain, args);
   return { ...result, output };
 }
 
@@ -49,11 +53,11 @@ function expectUserError(result: CliResult & { output: string }, ...mentions: (s
   expect(existsSync(result.output)).toBe(false);
 }
 
-// Every test here runs real processes: timeouts fit a loaded machine, and waits end on their output or exit.
+// Timeouts fit a loaded machine (real processes, or compositions in this one); waits end on their output or exit.
 describe('npm run compose: configuration mistakes name the file and the key', { timeout: PROCESS_TEST_TIMEOUT_MS }, () => {
   it('fails on a config file that does not exist, naming it', async () => {
     const config = join(dir, 'no-such-supergraph.yaml');
-    expectUserError(await compose(config), `${config}: file not found`);
+    expectUserError(await compose(config, { process: true }), `${config}: file not found`);
   });
 
   it('fails on invalid YAML with the file and the line', async () => {
@@ -190,7 +194,15 @@ describe('npm run gateway -- --supergraph <prebuilt SDL>: a gateway in front of 
     await Promise.all(subgraphs.map((s) => s.close()));
   });
 
-  it('starts on the port it is given (0 = any free port), prints its URL and answers a cross-domain query', async () => {
+  /** Stops the gateway with `signal`: a clean exit (code 0) that closes its port. */
+  async function expectCleanStop(cli: RunningCli, port: number, signal: NodeJS.Signals) {
+    expect(await acceptsConnections(port)).toBe(true);
+    const exit = await cli.stop(signal);
+    expect(exit, `${signal}\nstdout: ${cli.stdout}\nstderr: ${cli.stderr}`).toEqual({ code: 0, signal: null });
+    expect(await acceptsConnections(port)).toBe(false);
+  }
+
+  it('starts on the port it is given (0 = any free port), prints its URL, answers a cross-domain query and stops cleanly on SIGTERM (exit code 0, port closed)', async () => {
     gateway = startCli(GATEWAY, ['--supergraph', supergraphFile, '--port', '0']);
     const [, graphqlUrl] = await gateway.waitForOutput(/gateway ready: (http:\/\/127\.0\.0\.1:\d+\/graphql) \(explorer: http:\/\/127\.0\.0\.1:\d+\/\) from (.+)$/m);
     expect(gateway.stdout).toContain(`from ${supergraphFile}`);
@@ -217,18 +229,17 @@ describe('npm run gateway -- --supergraph <prebuilt SDL>: a gateway in front of 
     expect(body.data.customer.orders[0].lines[0].product.sku).toEqual(expect.any(String));
     // The routing URLs in the file are the only way the gateway could find these subgraphs.
     for (const name of ['customers', 'sales', 'products']) expect(subgraphs.find((s) => s.name === name)!.requestsServed()).toBeGreaterThan(0);
+
+    await expectCleanStop(gateway, port, 'SIGTERM');
   });
 
-  // One gateway process per signal, each test with its own (generous) timeout: a process start on a
-  // loaded machine takes many seconds, and the test waits for the ready line and the exit, nothing else.
-  it.each(['SIGTERM', 'SIGINT'] as const)('stops cleanly on %s (exit code 0, port closed)', async (signal) => {
+  // A second gateway process for the other signal (a process start on a loaded machine takes many
+  // seconds; the test waits for the ready line and the exit, nothing else).
+  it('stops cleanly on SIGINT (exit code 0, port closed)', async () => {
     const cli = startCli(GATEWAY, ['--supergraph', supergraphFile, '--port', '0']);
     try {
       const [, port] = await cli.waitForOutput(/gateway ready: http:\/\/127\.0\.0\.1:(\d+)\/graphql/);
-      expect(await acceptsConnections(Number(port))).toBe(true);
-      const exit = await cli.stop(signal);
-      expect(exit, `${signal}\nstdout: ${cli.stdout}\nstderr: ${cli.stderr}`).toEqual({ code: 0, signal: null });
-      expect(await acceptsConnections(Number(port))).toBe(false);
+      await expectCleanStop(cli, Number(port), 'SIGINT');
     } finally {
       await cli.stop('SIGKILL');
     }
@@ -236,14 +247,14 @@ describe('npm run gateway -- --supergraph <prebuilt SDL>: a gateway in front of 
 
   it('exits non-zero with a clear message when the --supergraph file does not exist', async () => {
     const missing = join(dir, 'no-such-supergraph.graphql');
-    const result = await runCli(GATEWAY, ['--supergraph', missing, '--port', '0']);
+    const result = await runMain(gatewayMain, ['--supergraph', missing, '--port', '0']);
     expect(result.code).toBe(1);
     expect(result.stderr).toContain(`error: ${missing}: supergraph file not found or not readable`);
     expect(result.stdout).not.toContain('gateway ready');
   });
 
   it('exits non-zero with a clear message when the --supergraph file is not a supergraph (a plain subgraph schema)', async () => {
-    const result = await runCli(GATEWAY, ['--supergraph', schemaOf('customers'), '--port', '0']);
+    const result = await runMain(gatewayMain, ['--supergraph', schemaOf('customers'), '--port', '0']);
     expect(result.code).toBe(1);
     expect(result.stderr).toContain(`error: ${schemaOf('customers')}: not a valid supergraph`);
     expect(result.stderr).not.toMatch(/^\s+at .+:\d+:\d+\)?$/m);
@@ -251,14 +262,14 @@ describe('npm run gateway -- --supergraph <prebuilt SDL>: a gateway in front of 
 
   it('exits non-zero with a clear message when the --supergraph file is not even GraphQL', async () => {
     const garbage = write({ 'garbage-supergraph.graphql': '{ this is not SDL' });
-    const result = await runCli(GATEWAY, ['--supergraph', garbage, '--port', '0']);
+    const result = await runMain(gatewayMain, ['--supergraph', garbage, '--port', '0']);
     expect(result.code).toBe(1);
     expect(result.stderr).toContain(`error: ${garbage}: not a valid supergraph`);
   });
 
   it('exits non-zero naming the file and key when a --supergraph YAML config is broken', async () => {
     const config = write({ 'gateway-broken.yaml': `subgraphs:\n  customers:\n    routing_ur: http://localhost:4001/graphql\n` });
-    const result = await runCli(GATEWAY, ['--supergraph', config, '--port', '0']);
+    const result = await runMain(gatewayMain, ['--supergraph', config, '--port', '0']);
     expect(result.code).toBe(1);
     expect(result.stderr).toContain(`error: ${config}: subgraphs.customers.routing_ur: unknown key`);
   });

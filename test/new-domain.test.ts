@@ -6,7 +6,9 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { domainNames } from '../subgraphs/kit/scaffold/templates.js';
 import { DOMAINS } from '../subgraphs/registry.js';
-import { CLI_TIMEOUT_MS, freePort, freePortRange, PROCESS_TEST_TIMEOUT_MS, ROOT, runCli, startCli, type RunningCli } from './helpers/cli.js';
+import { main as composeMain } from '../gateway/cli/compose.js';
+import { main as newDomainMain } from '../subgraphs/new-domain.js';
+import { CLI_TIMEOUT_MS, freePort, freePortRange, PROCESS_TEST_TIMEOUT_MS, ROOT, runCli, runMain, startCli, type RunningCli } from './helpers/cli.js';
 import { postGraphQL, TEST_SIGNING_KEY } from './helpers/mesh.js';
 import { IDENTITY_HEADER, IdentitySigner } from '../subgraphs/mesh/identity.js';
 
@@ -82,7 +84,7 @@ describe(`npm run new-domain -- ${NAME}: a working domain from one command`, { t
 
   it('is idempotent: a second run keeps every file and the registration', async () => {
     const yaml = readFileSync(join(copy, 'supergraph.yaml'), 'utf8');
-    const again = await runCli('subgraphs/new-domain.ts', [NAME, '--root', copy]);
+    const again = await runMain(newDomainMain, [NAME, '--root', copy]);
     expect(again.code, again.stderr).toBe(0);
     expect(again.stdout.match(new RegExp(`kept {6}${DIR}/`, 'g'))).toHaveLength(5);
     expect(again.stdout).toContain(`supergraph.yaml already lists ${NAME}`);
@@ -90,7 +92,7 @@ describe(`npm run new-domain -- ${NAME}: a working domain from one command`, { t
   });
 
   it('refuses a name that is not a domain name, with exit code 1', async () => {
-    const bad = await runCli('subgraphs/new-domain.ts', ['Bad-Name', '--root', copy]);
+    const bad = await runMain(newDomainMain, ['Bad-Name', '--root', copy]);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain('domain name "Bad-Name"');
   });
@@ -103,7 +105,7 @@ describe(`npm run new-domain -- ${NAME}: a working domain from one command`, { t
   });
 
   it('composes with the other domains, every governance rule passing without a warning', async () => {
-    const composed = await runCli('gateway/cli/compose.ts', ['--config', join(copy, 'supergraph.yaml'), '--output', join(copy, 'supergraph.graphql')]);
+    const composed = await runMain(composeMain, ['--config', join(copy, 'supergraph.yaml'), '--output', join(copy, 'supergraph.graphql')]);
     expect(composed.code, composed.stderr).toBe(0);
     expect(composed.stdout).toMatch(/governance: \d+ rules checked, 0 failure\(s\), 0 warning\(s\)/);
     expect(composed.stdout).toContain(`composed ${DOMAINS.length + 1} subgraphs (${[...DOMAINS.map((d) => d.name), NAME].join(', ')})`);

@@ -9,7 +9,8 @@ import { runQuality, SYNTHETIC_AS_OF } from '../subgraphs/kit/data-products/qual
 import { DEFAULT_SEED } from '../subgraphs/kit/deterministic-random.js';
 import { startSubgraph, type RunningSubgraph } from '../subgraphs/kit/subgraph-server.js';
 import { DOMAINS } from '../subgraphs/registry.js';
-import { PROCESS_TEST_TIMEOUT_MS, runCli } from './helpers/cli.js';
+import { main as qualityMain } from '../gateway/cli/quality.js';
+import { PROCESS_TEST_TIMEOUT_MS, runCli, runMain } from './helpers/cli.js';
 import { copyDatabase, getDataProducts } from './helpers/data-products.js';
 import { TEST_SIGNING_KEY } from './helpers/mesh.js';
 
@@ -137,12 +138,13 @@ describe('quality rules run as one SQL statement each', () => {
   });
 });
 
-// Real processes: a timeout that fits a loaded machine; each test waits for the CLI's exit.
+// The CLI's logic in-process, and one real `npm run quality` process (its exit code 1 on critical
+// failures): a timeout that fits a loaded machine; each test waits for the CLI's exit.
 describe('npm run quality', { timeout: PROCESS_TEST_TIMEOUT_MS }, () => {
   const dataDir = () => inject('dataDir');
 
   it('prints one row per rule of every descriptor and exits 0 on the seeded data', async () => {
-    const result = await runCli(QUALITY, ['--data-dir', dataDir()]);
+    const result = await runMain(qualityMain, ['--data-dir', dataDir()]);
     expect(result.code, result.stderr).toBe(0);
     const rules = DOMAINS.flatMap((d) => loadDescriptorFile(join(dirname(d.schemaPath), DESCRIPTOR_FILE)).flatMap((p) => qualityRules(p).map((r) => [p.id, r.id])));
     expect(rules.length).toBeGreaterThan(50);
@@ -152,7 +154,7 @@ describe('npm run quality', { timeout: PROCESS_TEST_TIMEOUT_MS }, () => {
     expect(result.stdout).toContain('Data quality as of 2026-01-01T00:00:00.000Z');
   });
 
-  it('exits 1 and names the failures when critical rules fail on broken data', async () => {
+  it('exits 1 and names the failures when critical rules fail on broken data (a real process)', async () => {
     const db = await brokenCopy(
       'sales',
       "UPDATE orders SET total = -5 WHERE id = 3",
@@ -173,30 +175,30 @@ describe('npm run quality', { timeout: PROCESS_TEST_TIMEOUT_MS }, () => {
 
   it('reports failed warnings but exits 0 when no critical rule fails', async () => {
     const db = await brokenCopy('customers', 'UPDATE customers SET phone = NULL WHERE id % 3 = 0');
-    const result = await runCli(QUALITY, ['--domain', 'customers', '--db', db]);
+    const result = await runMain(qualityMain, ['--domain', 'customers', '--db', db]);
     expect(result.code, result.stdout).toBe(0);
     expect(result.stdout).toMatch(/^customer-profiles\s+phone-mostly-present\s+warning\s+nullValues customers\.phone\s+4\d\.\d+ percent\s+< 25 percent\s+FAIL/m);
     expect(result.stdout).toMatch(/1 failed, 0 could not run; 0 critical/);
   });
 
   it('measures freshness against --as-of: data a month old breaks the freshness SLAs', async () => {
-    const result = await runCli(QUALITY, ['--domain', 'sales', '--data-dir', dataDir(), '--as-of', '2026-02-01T00:00:00Z']);
+    const result = await runMain(qualityMain, ['--domain', 'sales', '--data-dir', dataDir(), '--as-of', '2026-02-01T00:00:00Z']);
     expect(result.code).toBe(0); // SLA checks are warnings
     expect(result.stdout).toMatch(/^order-history\s+sla-freshness\s+warning\s+freshness orders\.placed_at\s+32(\.\d+)? d\s+<= 2 d\s+FAIL/m);
   });
 
   it('fails with a clear message on a database that does not exist, an unknown domain or a bad --as-of', async () => {
-    const missing = await runCli(QUALITY, ['--domain', 'products', '--data-dir', join(dataDir(), 'nowhere')]);
+    const missing = await runMain(qualityMain, ['--domain', 'products', '--data-dir', join(dataDir(), 'nowhere')]);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/nowhere\/products\.db: no products database here: start the mesh once/);
-    const unknown = await runCli(QUALITY, ['--domain', 'inventory']);
+    const unknown = await runMain(qualityMain, ['--domain', 'inventory']);
     expect(unknown.stderr).toContain(`error: --domain: unknown domain inventory (known: ${DOMAINS.map((d) => d.name).join(', ')})`);
-    const asOf = await runCli(QUALITY, ['--as-of', 'yesterday']);
+    const asOf = await runMain(qualityMain, ['--as-of', 'yesterday']);
     expect(asOf.stderr).toContain('"yesterday" is not an ISO-8601 instant');
   });
 
   it('prints machine-readable results with --json', async () => {
-    const result = await runCli(QUALITY, ['--domain', 'products', '--data-dir', dataDir(), '--json']);
+    const result = await runMain(qualityMain, ['--domain', 'products', '--data-dir', dataDir(), '--json']);
     const body = JSON.parse(result.stdout);
     expect(body).toMatchObject({ passed: true, domains: [{ domain: 'products', report: { results: expect.any(Array) } }] });
   });

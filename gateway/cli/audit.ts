@@ -11,7 +11,7 @@
  */
 import { existsSync } from 'node:fs';
 import { relative } from 'node:path';
-import { parseCli } from '../../subgraphs/mesh/cli-args.js';
+import { CliUsageError, parseCliOrThrow, type CliIo } from '../../subgraphs/mesh/cli-args.js';
 import { auditPath, recoverJournals } from '../audit/audit-log.js';
 import { AuditStore } from '../audit/audit-store.js';
 import { ConfigError } from '../config/config-error.js';
@@ -20,8 +20,8 @@ import { runCli } from './run-cli.js';
 
 const USAGE = 'npm run audit -- [verify | list] [options]';
 
-runCli(async () => {
-  const { values, positionals } = parseCli({
+export async function main(args: string[], io: CliIo): Promise<number | void> {
+  const { values, positionals } = parseCliOrThrow({
     usage: USAGE,
     summary: `The audit trail of sensitive reads (one event per response that returned PII, CONFIDENTIAL or
 RESTRICTED values). verify walks the hash chain: exit 0 when intact, 1 when an event was edited,
@@ -36,11 +36,10 @@ deleted or the chain truncated. list prints events, oldest first.`,
       json: { type: 'boolean', default: false, description: 'print JSON' },
     },
     examples: ['npm run audit -- verify', 'npm run audit -- list --subject alice --since 2026-01-01T00:00:00Z --json'],
-  });
+  }, args);
   const command = positionals[0] ?? 'verify';
   if (command !== 'verify' && command !== 'list') {
-    process.stderr.write(`error: unknown command "${command}" (verify, list)\nusage: ${USAGE}\nRun with --help for the options.\n`);
-    process.exit(2);
+    throw new CliUsageError(`unknown command "${command}" (verify, list)`, USAGE);
   }
   const settingsFile = process.env.GATEWAY_CONFIG ?? (existsSync(DEFAULT_SETTINGS_FILE) ? DEFAULT_SETTINGS_FILE : null);
   const path = values.db ? auditPath(values.db) : auditPath(loadGatewaySettings(settingsFile).audit.path);
@@ -51,29 +50,31 @@ deleted or the chain truncated. list prints events, oldest first.`,
   try {
     if (!values['read-only']) {
       const recovered = recoverJournals(store);
-      if (recovered) console.log(`replayed ${recovered} event(s) from the journal of a gateway that stopped before flushing`);
+      if (recovered) io.out(`replayed ${recovered} event(s) from the journal of a gateway that stopped before flushing`);
     }
     if (command === 'list') {
       const first = Number(values.first);
       if (!Number.isInteger(first) || first < 1) throw new ConfigError('--first', values.first!, 'must be a positive integer');
       if (values.since && Number.isNaN(Date.parse(values.since))) throw new ConfigError('--since', values.since, 'must be an ISO-8601 instant');
       const { events } = store.query({ first, subject: values.subject ?? null, since: values.since ? new Date(values.since).toISOString() : null });
-      if (values.json) return console.log(JSON.stringify(events, null, 2));
+      if (values.json) return io.out(JSON.stringify(events, null, 2));
       for (const e of events) {
         const masked = e.masked ? ` masked: ${e.maskedCoordinates.join(', ')}` : '';
-        console.log(`#${e.seq} ${e.at} ${e.subject ?? '(anonymous)'} ${e.operationName ?? '(unnamed)'}${e.purpose ? ` purpose=${e.purpose}` : ''} rows=${e.rowCount} ${e.coordinates.join(', ')}${masked}`);
+        io.out(`#${e.seq} ${e.at} ${e.subject ?? '(anonymous)'} ${e.operationName ?? '(unnamed)'}${e.purpose ? ` purpose=${e.purpose}` : ''} rows=${e.rowCount} ${e.coordinates.join(', ')}${masked}`);
       }
       return;
     }
     const report = store.verify();
-    if (values.json) console.log(JSON.stringify(report, null, 2));
-    else if (report.ok) console.log(`audit trail ${shown}: ${report.events} events, chain intact${report.head ? `; head #${report.head.seq} ${report.head.hash}` : ''}`);
+    if (values.json) io.out(JSON.stringify(report, null, 2));
+    else if (report.ok) io.out(`audit trail ${shown}: ${report.events} events, chain intact${report.head ? `; head #${report.head.seq} ${report.head.hash}` : ''}`);
     else {
-      console.log(`audit trail ${shown}: ${report.events} events, chain BROKEN (${report.problems.length} problem(s)):`);
-      for (const p of report.problems) console.log(`  ${p.seq === null ? '' : `#${p.seq} `}${p.id ? `(id ${p.id}) ` : ''}${p.problem}`);
+      io.out(`audit trail ${shown}: ${report.events} events, chain BROKEN (${report.problems.length} problem(s)):`);
+      for (const p of report.problems) io.out(`  ${p.seq === null ? '' : `#${p.seq} `}${p.id ? `(id ${p.id}) ` : ''}${p.problem}`);
     }
-    if (!report.ok) process.exitCode = 1;
+    if (!report.ok) return 1;
   } finally {
     store.close();
   }
-});
+}
+
+runCli(main, import.meta.url);

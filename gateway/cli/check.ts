@@ -6,7 +6,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
-import { parseCli } from '../../subgraphs/mesh/cli-args.js';
+import { CliUsageError, parseCliOrThrow, type CliIo } from '../../subgraphs/mesh/cli-args.js';
 import { DescriptorError, DESCRIPTOR_FILE, type DataProduct } from '../../subgraphs/mesh/data-products/descriptor.js';
 import { loadDescriptorFile, parseDescriptors } from '../../subgraphs/mesh/data-products/descriptor-reader.js';
 import { formatCheckReport } from '../checks/check-report.js';
@@ -18,8 +18,8 @@ import { DEFAULT_RULES_FILE, loadRuleSeverities } from '../governance/governance
 import { usageStorePath, UsageStore } from '../usage/usage-store.js';
 import { runCli } from './run-cli.js';
 
-runCli(async () => {
-  const { values, positionals } = parseCli({
+export async function main(args: string[], io: CliIo): Promise<number | void> {
+  const { values, positionals } = parseCliOrThrow({
     usage: 'npm run check -- <subgraph> [--schema FILE] [--descriptor FILE] [--base REF] [--window 30d] [--json]',
     summary: `Checks a proposed schema of one subgraph before it is published, like rover subgraph check:
 composes it with the other subgraphs of supergraph.yaml, runs the governance rules, and classifies
@@ -48,7 +48,7 @@ product in the subgraph's data-products.yaml.`,
       'npm run check -- sales --base origin/main --json',
     ],
     epilog: 'Exit codes: 0 it can be published, 1 it cannot (the failing coordinates are listed), 2 usage error.',
-  });
+  }, args);
   const subgraph = positionals[0]!;
   const windowMatch = /^(\d+)([dw])$/.exec(values.window!);
   if (!windowMatch || Number(windowMatch[1]) < 1) usageError(`--window "${values.window}" is not a duration such as 30d or 4w`);
@@ -115,14 +115,15 @@ product in the subgraph's data-products.yaml.`,
     severities: loadRuleSeverities(values.rules ?? DEFAULT_RULES_FILE),
     contracts: contractsToCheck(values.config!, values['gateway-config']) ?? undefined,
   });
-  console.log(values.json ? JSON.stringify(result, null, 2) : formatCheckReport(result));
-  if (!result.passed) process.exitCode = 1;
-});
+  io.out(values.json ? JSON.stringify(result, null, 2) : formatCheckReport(result));
+  return result.passed ? 0 : 1;
+}
+
+runCli(main, import.meta.url);
 
 /** A wrong argument: one line, exit code 2 (as for an unknown option). */
 function usageError(message: string): never {
-  console.error(`error: ${message}\nRun with --help for the options.`);
-  process.exit(2);
+  throw new CliUsageError(message);
 }
 
 function readText(path: string, option: string): string {

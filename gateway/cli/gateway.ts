@@ -8,7 +8,7 @@
  * `--workers N` (env GATEWAY_WORKERS): N such processes sharing the port (gateway-workers.ts).
  */
 import cluster from 'node:cluster';
-import { parseCli } from '../../subgraphs/mesh/cli-args.js';
+import { parseCliOrThrow, type CliIo } from '../../subgraphs/mesh/cli-args.js';
 import { parseNumber } from '../../subgraphs/mesh/numbers.js';
 import { startTracing } from '../../subgraphs/mesh/tracing.js';
 import { GATEWAY_SERVICE_NAME, startGateway } from '../server/gateway-server.js';
@@ -18,8 +18,8 @@ import { loadSupergraph } from '../supergraph/supergraph-source.js';
 import { announceWorkerReady, runPrimary } from './gateway-workers.js';
 import { runCli } from './run-cli.js';
 
-runCli(async () => {
-  const { values } = parseCli({
+export async function main(args: string[], _io: CliIo): Promise<number | void> {
+  const { values } = parseCliOrThrow({
     usage: 'npm run gateway -- [--supergraph FILE | --supergraph-url URL] [--port N] [--host HOST] [--workers N]',
     summary: `Runs the gateway alone, in front of subgraphs that run anywhere: from a composed supergraph
 SDL (ours, Rover's, GraphOS's) or a supergraph.yaml it composes at start. Governance settings come
@@ -34,7 +34,7 @@ GATEWAY_CONFIG, MESH_USAGE_DB); see the README's Configuration.`,
       'poll-interval': { type: 'string', value: 'DURATION', default: process.env.SUPERGRAPH_POLL_INTERVAL ?? '10s', description: 'how often --supergraph-url is polled (env SUPERGRAPH_POLL_INTERVAL)' },
     },
     examples: ['npm run gateway -- --supergraph supergraph.graphql --port 4000'],
-  });
+  }, args);
   const workers = parseNumber(values.workers!, 'GATEWAY_WORKERS / --workers', { integer: true, min: 1 });
   // The primary of --workers N forks and supervises; each worker runs everything below.
   if (workers > 1 && cluster.isPrimary) return runPrimary(workers);
@@ -65,7 +65,9 @@ GATEWAY_CONFIG, MESH_USAGE_DB); see the README's Configuration.`,
     process.once('disconnect', stop);
     announceWorkerReady(ready);
   } else console.log(ready);
-});
+}
+
+runCli(main, import.meta.url);
 
 async function fetchSdl(url: string): Promise<string> {
   const response = await fetch(url, { signal: AbortSignal.timeout(10_000) });

@@ -8,7 +8,7 @@
 import Database from 'better-sqlite3';
 import { existsSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
-import { parseCli } from '../../subgraphs/mesh/cli-args.js';
+import { parseCliOrThrow, type CliIo } from '../../subgraphs/mesh/cli-args.js';
 import { DescriptorError, DESCRIPTOR_FILE } from '../../subgraphs/mesh/data-products/descriptor.js';
 import { loadDescriptorFile } from '../../subgraphs/mesh/data-products/descriptor-reader.js';
 import { AsOfError, asOfFrom, runQuality, SYNTHETIC_AS_OF } from '../../subgraphs/kit/data-products/quality.js';
@@ -20,8 +20,8 @@ import { DOMAINS } from '../../subgraphs/registry.js';
 import { ConfigError } from '../config/config-error.js';
 import { runCli } from './run-cli.js';
 
-runCli(async () => {
-  const { values } = parseCli({
+export async function main(args: string[], io: CliIo): Promise<number | void> {
+  const { values } = parseCliOrThrow({
     usage: 'npm run quality -- [--domain NAME]... [--product ID]... [--data-dir DIR] [--as-of now] [--json]',
     summary: `Runs every data product's quality rules (from each domain's data-products.yaml) as read-only SQL
 against the domain's database and prints one row per rule. Exit code 1 when a critical rule fails or
@@ -35,7 +35,7 @@ cannot run; warnings are reported but do not fail the run.`,
       json: { type: 'boolean', default: false, description: 'print the reports as JSON' },
     },
     examples: ['npm run quality', 'npm run quality -- --domain sales --product order-history --as-of now'],
-  });
+  }, args);
   const unknown = (values.domain ?? []).filter((d) => !DOMAINS.some((x) => x.name === d));
   if (unknown.length) throw new ConfigError('--domain', null, `unknown domain ${unknown.join(', ')} (known: ${DOMAINS.map((d) => d.name).join(', ')})`);
   const domains = values.domain ? DOMAINS.filter((d) => values.domain!.includes(d.name)) : DOMAINS;
@@ -104,25 +104,27 @@ cannot run; warnings are reported but do not fail the run.`,
   const results = reports.flatMap((r) => r.report.results);
   const criticalFailures = results.filter((r) => r.status !== 'passed' && r.severity === 'critical');
   if (values.json) {
-    console.log(JSON.stringify({ asOf: asOf.toISOString(), passed: criticalFailures.length === 0, domains: reports }, null, 2));
+    io.out(JSON.stringify({ asOf: asOf.toISOString(), passed: criticalFailures.length === 0, domains: reports }, null, 2));
   } else {
     const clock = asOf.getTime() === SYNTHETIC_AS_OF.getTime() ? ' (the seed data\'s own clock; --as-of now for the wall clock)' : '';
-    console.log(`Data quality as of ${asOf.toISOString()}${clock}\n`);
-    console.log(table(results));
-    console.log('');
+    io.out(`Data quality as of ${asOf.toISOString()}${clock}\n`);
+    io.out(table(results));
+    io.out('');
     for (const r of results.filter((x) => x.status !== 'passed')) {
-      console.log(`${r.status === 'error' ? 'ERROR' : 'FAIL '} ${r.product}/${r.rule} (${r.severity}) on ${r.coordinate}: ${r.message}`);
+      io.out(`${r.status === 'error' ? 'ERROR' : 'FAIL '} ${r.product}/${r.rule} (${r.severity}) on ${r.coordinate}: ${r.message}`);
     }
     const failed = results.filter((r) => r.status === 'failed').length;
     const errors = results.filter((r) => r.status === 'error').length;
     const timing = reports.map((r) => `${r.domain} ${r.report.durationMs} ms`).join(', ');
-    console.log(
+    io.out(
       `${results.length} rules: ${results.length - failed - errors} passed, ${failed} failed, ${errors} could not run; ` +
         `${criticalFailures.length} critical. (${timing})`,
     );
   }
-  if (criticalFailures.length) process.exitCode = 1;
-});
+  return criticalFailures.length ? 1 : 0;
+}
+
+runCli(main, import.meta.url);
 
 function shortPath(path: string): string {
   const short = relative(process.cwd(), path);

@@ -9,7 +9,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { relative } from 'node:path';
-import { parseCli } from '../../subgraphs/mesh/cli-args.js';
+import { parseCliOrThrow, type CliIo } from '../../subgraphs/mesh/cli-args.js';
 import { entryPoint } from '../../subgraphs/mesh/entry-point.js';
 import { DOMAINS, SUPERGRAPH_YAML } from '../../subgraphs/registry.js';
 import { subgraphSettings, type SubgraphSettings } from '../../subgraphs/kit/settings.js';
@@ -24,8 +24,8 @@ import { runCli } from './run-cli.js';
 // subgraphs/cli.ts under tsx, subgraphs/cli.js in the compiled build (npm run build).
 const SUBGRAPH_CLI = entryPoint('../../subgraphs/cli.ts', import.meta.url);
 
-runCli(async () => {
-  const { values } = parseCli({
+export async function main(args: string[], _io: CliIo): Promise<number | void> {
+  const { values } = parseCliOrThrow({
     usage: 'npm start -- [--port 4000] [--subgraph-port-base 4001] [--data-dir ./data] [--scale 1] [--seed N]',
     summary: `Runs the whole mesh on one machine: every domain of supergraph.yaml as its own subgraph process
 with its own SQLite database (created and seeded on first start), then the gateway, composed against
@@ -41,7 +41,7 @@ the ports actually used. Prints the URLs; Ctrl-C stops everything. Environment: 
       scale: { type: 'string', value: 'N', description: 'seed size: 1 = 5,000 customers, 1,000 products, 50,000 orders (env MESH_SCALE)' },
       seed: { type: 'string', value: 'N', description: 'seed of the generated data (env MESH_SEED)' },
     },
-  });
+  }, args);
   const base = values['subgraph-port-base'] && parseNumber(values['subgraph-port-base'], '--subgraph-port-base', { integer: true });
   const planned = DOMAINS.map((domain, i) => ({
     domain,
@@ -126,7 +126,9 @@ the ports actually used. Prints the URLs; Ctrl-C stops everything. Environment: 
       'Press Ctrl-C to stop.',
     ].join('\n'),
   );
-});
+}
+
+runCli(main, import.meta.url);
 
 function spawnSubgraph(name: string, s: SubgraphSettings): ChildProcess {
   const args = [...SUBGRAPH_CLI.execArgv, SUBGRAPH_CLI.file, name, '--port', String(s.port), '--host', s.host, '--db', s.dbPath, '--scale', String(s.scale), '--seed', String(s.seed)];

@@ -3,14 +3,14 @@
  *   npm run token -- --scope "customers:pii:read sales:read" --claim department=finance
  * Options: --sub <subject>, --expires <1h|30m|seconds>, --claim k=v (repeatable).
  */
-import { parseCli } from '../../subgraphs/mesh/cli-args.js';
+import { parseCliOrThrow, type CliIo } from '../../subgraphs/mesh/cli-args.js';
 import { mintToken } from '../authentication/mint-token.js';
 import { ConfigError } from '../config/config-error.js';
 import { DEV_JWT_SECRET } from '../config/gateway-config.js';
 import { runCli } from './run-cli.js';
 
-runCli(async () => {
-  const { values } = parseCli({
+export async function main(args: string[], io: CliIo): Promise<number | void> {
+  const { values } = parseCliOrThrow({
     usage: 'npm run token -- [--scope "a b"] [--claim name=value]... [--sub NAME] [--expires 1h]',
     summary: `Prints a development JWT (HS256) signed with JWT_SECRET, or with the development default when it
 is not set (accepted only by a gateway on that default). Send it as \`Authorization: Bearer <token>\`.
@@ -22,7 +22,7 @@ JWT_ISSUER and JWT_AUDIENCE, when set, become its iss and aud.`,
       expires: { type: 'string', value: 'TIME', default: '1h', description: 'lifetime: 30m, 1h, 2d… or seconds' },
     },
     examples: ['npm run token -- --scope "customers:pii:read sales:read" --claim department=finance', 'npm run token -- --claim region=EUROPE --sub alice --expires 30m'],
-  });
+  }, args);
   const claims: Record<string, unknown> = {};
   for (const pair of values.claim!) {
     const at = pair.indexOf('=');
@@ -31,11 +31,11 @@ JWT_ISSUER and JWT_AUDIENCE, when set, become its iss and aud.`,
   }
   let secret = process.env.JWT_SECRET;
   if (!secret) {
-    console.error('warning: JWT_SECRET is not set; signing with the DEVELOPMENT secret (accepted only by a gateway running on its development default)');
+    io.err('warning: JWT_SECRET is not set; signing with the DEVELOPMENT secret (accepted only by a gateway running on its development default)');
     secret = DEV_JWT_SECRET;
   }
   const expires = /^\d+$/.test(values.expires!) ? Math.floor(Date.now() / 1000) + Number(values.expires) : values.expires!;
-  console.log(
+  io.out(
     await mintToken({
       secret,
       subject: values.sub,
@@ -46,4 +46,6 @@ JWT_ISSUER and JWT_AUDIENCE, when set, become its iss and aud.`,
       audience: process.env.JWT_AUDIENCE,
     }),
   );
-});
+}
+
+runCli(main, import.meta.url);

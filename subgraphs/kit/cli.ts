@@ -3,7 +3,7 @@
  * `<entry> <domain> [--port N] [--db FILE] [--scale N]`. The kit knows no domain itself: the entry
  * point (subgraphs/cli.ts, run by `npm run subgraph`) passes the registry's list.
  */
-import { parseCli } from '../mesh/cli-args.js';
+import { cliUsageExitCode, parseCliOrThrow, processIo, type CliIo } from '../mesh/cli-args.js';
 import { SettingsError } from '../mesh/numbers.js';
 import { startTracing } from '../mesh/tracing.js';
 import type { Domain } from './domain.js';
@@ -16,8 +16,9 @@ function domainByName(domains: readonly Domain[], name: string): Domain {
   return domain;
 }
 
-async function main(domains: readonly Domain[], args: string[]) {
-  const { values, positionals } = parseCli(
+/** The subgraph CLI's logic: runs until SIGINT/SIGTERM (`--help` and usage errors are thrown). */
+export async function subgraphMain(domains: readonly Domain[], args: string[]): Promise<void> {
+  const { values, positionals } = parseCliOrThrow(
     {
       usage: 'npm run subgraph -- <domain> [--port N] [--db FILE] [--scale N]',
       summary: `Runs one domain as a federation subgraph over HTTP (/graphql, /health, /metrics, /data-products),
@@ -62,8 +63,15 @@ of <DOMAIN>_DATABASE_URL. It answers only requests that carry the gateway's sign
 
 /** Runs the subgraph named on the command line (one of `domains`) until SIGINT/SIGTERM; exits 1 on error. */
 export function runSubgraphCli(domains: readonly Domain[], args: string[] = process.argv.slice(2)): void {
-  main(domains, args).catch((error: Error) => {
-    console.error(`error: ${error.message}`);
-    process.exit(1);
+  subgraphMain(domains, args).catch((error: Error) => {
+    process.exit(subgraphErrorExitCode(error, processIo));
   });
+}
+
+/** The exit code of an error of subgraphMain, printed to `io`: 0 after --help, 2 for a usage error, else 1. */
+export function subgraphErrorExitCode(error: Error, io: CliIo): number {
+  const code = cliUsageExitCode(error, io);
+  if (code !== undefined) return code;
+  io.err(`error: ${error.message}`);
+  return 1;
 }

@@ -1,3 +1,5 @@
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
 /**
@@ -39,7 +41,47 @@ type ValueOf<T extends CliOption> = T['type'] extends 'boolean'
 
 export type CliValues<O extends Record<string, CliOption>> = { [K in keyof O]: ValueOf<O[K]> };
 
-export class CliUsageError extends Error {}
+/** A wrong argument: exit code 2. `usage`, when known, is printed after the message. */
+export class CliUsageError extends Error {
+  constructor(
+    message: string,
+    public usage?: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Where a CLI's main prints, one line per call: the console, or a test's buffers. */
+export interface CliIo {
+  out(line: string): void;
+  err(line: string): void;
+}
+
+export const processIo: CliIo = { out: (line) => console.log(line), err: (line) => console.error(line) };
+
+/** A CLI's logic, callable in-process: the exit code it ends with (a thrown error decides it otherwise). */
+export type CliMain = (args: string[], io: CliIo) => Promise<number | void>;
+
+/**
+ * Whether the module is the program being run (`node --import tsx <file>`, or scripts/run-cli.mjs,
+ * which sets process.argv[1] to the file it runs), not imported by a test or another module.
+ */
+export function isCliEntry(moduleUrl: string): boolean {
+  return process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(moduleUrl);
+}
+
+/** The exit code of a --help request (0) or a usage error (2), printed to `io`; undefined for any other error. */
+export function cliUsageExitCode(error: unknown, io: CliIo): number | undefined {
+  if (error instanceof HelpRequested) {
+    io.out(error.help.replace(/\n$/, ''));
+    return 0;
+  }
+  if (error instanceof CliUsageError) {
+    io.err(`error: ${error.message}${error.usage ? `\nusage: ${error.usage}` : ''}\nRun with --help for the options.`);
+    return 2;
+  }
+  return undefined;
+}
 
 /** Parses `args` against the spec; exits 0 after printing the help, 2 on a usage error. */
 export function parseCli<const O extends Record<string, CliOption>>(
@@ -61,11 +103,27 @@ export function parseCli<const O extends Record<string, CliOption>>(
   }
 }
 
-class HelpRequested extends Error {}
+class HelpRequested extends Error {
+  constructor(public help: string) {
+    super('help requested');
+  }
+}
 
-/** The same, throwing HelpRequested / CliUsageError instead of exiting (for tests and embedding). */
+/**
+ * The same, throwing HelpRequested (with the help) / CliUsageError (with the usage) instead of
+ * exiting: a CliMain's parsing, turned into output and an exit code by cliUsageExitCode.
+ */
 export function parseCliOrThrow<const O extends Record<string, CliOption>>(spec: CliSpec<O>, args: string[]): { values: CliValues<O>; positionals: string[] } {
-  if (args.includes('--help') || args.includes('-h')) throw new HelpRequested();
+  try {
+    return parseOrThrow(spec, args);
+  } catch (error) {
+    if (error instanceof CliUsageError) error.usage ??= spec.usage;
+    throw error;
+  }
+}
+
+function parseOrThrow<const O extends Record<string, CliOption>>(spec: CliSpec<O>, args: string[]): { values: CliValues<O>; positionals: string[] } {
+  if (args.includes('--help') || args.includes('-h')) throw new HelpRequested(formatHelp(spec));
   const options: Record<string, { type: 'string' | 'boolean'; multiple?: boolean; short?: string; default?: string | boolean | string[] }> = {};
   for (const [name, o] of Object.entries(spec.options)) {
     options[name] = { type: o.type, ...(o.multiple ? { multiple: true } : {}), ...(o.short ? { short: o.short } : {}), ...(o.default !== undefined ? { default: (Array.isArray(o.default) ? [...o.default] : o.default) as string | boolean | string[] } : {}) };

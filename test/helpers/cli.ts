@@ -1,6 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { connect, createServer, type AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { runMain as runCliMain } from '../../gateway/cli/run-cli.js';
+import type { CliMain } from '../../subgraphs/mesh/cli-args.js';
 
 /** The repository root: CLIs run from here, as a user would run `npm run …`. */
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -181,4 +183,15 @@ export async function freePortRange(count: number, host = '127.0.0.1'): Promise<
     if (allFree) return base;
   }
   throw new Error(`found no ${count} consecutive free ports`);
+}
+
+/**
+ * Runs a CLI's main (its exported `main(args, io)`) in this process, as `runCli` runs the process:
+ * its exit code and what it printed, without the seconds of a process start through tsx.
+ */
+export async function runMain(main: CliMain, args: string[]): Promise<CliResult> {
+  let stdout = '';
+  let stderr = '';
+  const code = await runCliMain(main, args, { out: (line) => (stdout += `${line}\n`), err: (line) => (stderr += `${line}\n`) });
+  return { code, signal: null, stdout, stderr };
 }

@@ -26,7 +26,7 @@ describe('benchmark harness (quick mode)', () => {
   });
 
   it('runs ours and Apollo Gateway over the real subgraphs and writes valid results and a chart', async () => {
-    const args = ['--import', 'tsx', 'bench/run.ts', '--quick', '--gateways', 'ours,apollo', '--load', 'deep', '--duration', '0.3', '--warmup', '0.2', '--work-dir', workDir, '--data-dir', inject('dataDir'), '--out', out];
+    const args = ['--import', 'tsx', 'bench/run.ts', '--quick', '--gateways', 'ours,apollo', '--load', 'deep', '--duration', '0.3', '--warmup', '0', '--work-dir', workDir, '--data-dir', inject('dataDir'), '--out', out];
     const { code, output } = await new Promise<{ code: number | null; output: string }>((resolve) => {
       const child = (bench = spawn(process.execPath, args, { cwd: fileURLToPath(new URL('..', import.meta.url)), env: { ...process.env, LOG_LEVEL: 'warn' } }));
       let output = '';

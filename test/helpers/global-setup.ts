@@ -1,9 +1,6 @@
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import type { TestProject } from 'vitest/node';
 import { DOMAINS } from '../../subgraphs/registry.js';
 import { openDomainDatabase } from '../../subgraphs/kit/database-lifecycle.js';
@@ -24,29 +21,22 @@ export default async function setup(project: TestProject) {
   const log = createLogger('test-setup');
   const dataDir = mkdtempSync(join(tmpdir(), `data-mesh-test-${DEFAULT_SEED}-`));
   const bin = postgresBin();
-  let cluster = null as PostgresCluster | null;
+  let cluster: PostgresCluster | null = null;
   const teardown = () => {
     cluster?.stop();
     rmSync(dataDir, { recursive: true, force: true });
   };
   try {
-    // SQLite in a child process (its seeding is synchronous), meanwhile PostgreSQL in this one.
-    const sqlite = promisify(execFile)(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./seed-sqlite.ts', import.meta.url)), dataDir], {
-      cwd: fileURLToPath(new URL('../..', import.meta.url)),
-      env: { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' },
-    }).catch((error: Error & { stderr?: string }) => {
-      throw new Error(`seeding the SQLite test databases failed: ${error.stderr || error.message}`);
-    });
-    const postgres = (async () => {
-      if (bin) cluster = await startPostgresCluster(bin, DOMAINS.map((d) => `mesh_${d.name}`));
-      else if (process.env.CI === 'true') throw new Error('CI: PostgreSQL is not installed (no /usr/lib/postgresql/*/bin/initdb): .ci/run installs it; the PostgreSQL tests must run in CI');
-      else console.warn('\n  PostgreSQL is not installed (no /usr/lib/postgresql/*/bin/initdb): the PostgreSQL variants of the tests are SKIPPED. apt-get install postgresql to run them.\n');
-      const seed = { scale: 1, seed: DEFAULT_SEED };
-      if (cluster) await Promise.all(DOMAINS.map(async (domain) => (await openDomainDatabase(domain, { url: cluster!.url(`mesh_${domain.name}`), poolSize: 2 }, seed, log)).close()));
-    })();
-    // Both settle before a failure is reported: nothing is left writing into what teardown removes.
-    const [sqliteOutcome, postgresOutcome] = await Promise.allSettled([sqlite, postgres]);
-    for (const outcome of [sqliteOutcome, postgresOutcome]) if (outcome.status === 'rejected') throw outcome.reason;
+    if (bin) cluster = await startPostgresCluster(bin, DOMAINS.map((d) => `mesh_${d.name}`));
+    else if (process.env.CI === 'true') throw new Error('CI: PostgreSQL is not installed (no /usr/lib/postgresql/*/bin/initdb): .ci/run installs it; the PostgreSQL tests must run in CI');
+    else console.warn('\n  PostgreSQL is not installed (no /usr/lib/postgresql/*/bin/initdb): the PostgreSQL variants of the tests are SKIPPED. apt-get install postgresql to run them.\n');
+    const seed = { scale: 1, seed: DEFAULT_SEED };
+    await Promise.all([
+      (async () => {
+        for (const domain of DOMAINS) await (await openDomainDatabase(domain, join(dataDir, `${domain.name}.db`), seed, log)).close();
+      })(),
+      ...(cluster ? DOMAINS.map(async (domain) => (await openDomainDatabase(domain, { url: cluster!.url(`mesh_${domain.name}`), poolSize: 2 }, seed, log)).close()) : []),
+    ]);
   } catch (error) {
     teardown();
     throw error;

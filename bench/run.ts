@@ -9,7 +9,7 @@
  *   npm run bench -- --cold-start       process start → first answer, ours vs Apollo, tsx and compiled (bench/cold-start.ts)
  *   npm run bench -- --workers 1,2      throughput of ours with --workers 1 and 2 (bench/workers.ts)
  *
- * Options: --gateways ours,apollo,hive,hive-dedup  --queries lookup,deep,wide  --duration S
+ * Options: --gateways ours,apollo,hive,hive-dedup  --queries lookup,deep,wide  --load lookup,deep,wide  --duration S
  *          --warmup S  --connections N  --callers same,unique,distinct  --max-attempts N  --quiet-wait S  --scale S
  *          --data-dir DIR  --work-dir DIR  --out FILE  --svg FILE
  * (--profile honours --callers, --queries, --duration and --connections.)
@@ -468,6 +468,8 @@ interface Settings {
   scale: number;
   gateways: GatewaySpec[];
   queries: BenchQuery[];
+  /** The queries measured under load (the rest are checked, one request each). */
+  loaded: BenchQuery[];
   dataDir: string;
   workDir: string;
   out: string;
@@ -489,6 +491,7 @@ and bench/results.svg. --quick: a few seconds, ours and apollo, answers checked,
     workers: { type: 'string', value: 'LIST', description: 'throughput with --workers 1,2 → bench/workers-results.json (--workers 1,2 --help)' },
     gateways: { type: 'string', value: 'LIST', description: `comma-separated: ${GATEWAYS.map((g) => g.id).join(', ')}` },
     queries: { type: 'string', value: 'LIST', description: `comma-separated: ${QUERIES.map((q) => q.id).join(', ')}` },
+    load: { type: 'string', value: 'LIST', description: 'which of the queries to load (default: all but the scaling-only ones); the others are checked only' },
     duration: { type: 'string', value: 'S', description: 'seconds of load per measurement' },
     warmup: { type: 'string', value: 'S', description: 'seconds of warm-up before each measurement' },
     connections: { type: 'string', value: 'N', description: 'concurrent connections' },
@@ -527,6 +530,9 @@ function readSettings(argv: string[]): Settings {
         return q;
       })
     : QUERIES;
+  const loadIds = values.load?.split(',').map((s) => s.trim());
+  for (const id of loadIds ?? []) if (!queries.some((q) => q.id === id)) throw new Error(`--load: "${id}" is not one of the queries (${queries.map((q) => q.id).join(', ')})`);
+  const loaded = queries.filter((q) => (loadIds ? loadIds.includes(q.id) : !q.scalingOnly));
   const workDir = resolve(values['work-dir'] ?? join(ROOT, 'bench/results/tmp'));
   const out = resolve(values.out ?? (quick || profile ? join(workDir, 'quick-results.json') : join(ROOT, 'bench/results.json')));
   const callers = values.callers!.split(',').map((c) => {
@@ -545,6 +551,7 @@ function readSettings(argv: string[]): Settings {
     scale: number(values.scale, 1, 'scale'),
     gateways,
     queries,
+    loaded,
     dataDir: resolve(values['data-dir'] ?? join(workDir, 'data')),
     workDir,
     out,
@@ -709,7 +716,7 @@ async function main() {
 
       // 3b. Load, query after query, for each caller scenario.
       for (const callers of s.callers) {
-        for (const q of s.queries.filter((x) => !x.scalingOnly)) {
+        for (const q of s.loaded) {
           if (checks.some((c) => c.gateway === spec.id && c.query === q.id && !c.ok)) continue;
           const tag = `${spec.id} / ${q.id} / ${callers === 'unique' ? 'one caller, unique bodies' : `${callers} caller${callers === 'same' ? '' : 's'}`}`;
           const load = await measureLoad({ s, url, headers, callerHeaders: callers === 'distinct' ? distinct.map((c) => callerHeadersFor(spec, c)) : undefined, uniqueBodies: callers === 'unique', query: q, expectedBody: expected.get(q.id), gatewayPid: child.pid, subgraphs, subgraphPids, sampler, warn: (m) => warnings.push(`${tag}: ${m}`) });
@@ -737,7 +744,7 @@ async function main() {
     const rpsOf = (g: string, q: string, c: Callers) => loadOf(g, q, c)?.requestsPerSecond;
     const ratios: Ratio[] = s.callers.flatMap((callers) =>
       s.queries
-        .filter((q) => !q.scalingOnly && rpsOf('ours', q.id, callers) !== undefined)
+        .filter((q) => s.loaded.includes(q) && rpsOf('ours', q.id, callers) !== undefined)
         .map((q) => {
           const ratio = (other: string) => {
             const a = rpsOf('ours', q.id, callers);
@@ -782,7 +789,7 @@ async function main() {
       settings: { connections: s.connections, durationSeconds: s.duration, warmupSeconds: s.warmup, scale: s.scale, callers: s.callers, commit: gitCommit() },
       auth: { scopes: BENCH_SCOPES, claims: BENCH_CLAIMS },
       gateways: gatewayInfos,
-      queries: s.queries.map((q) => ({ id: q.id, title: q.title, short: q.short, description: q.description, variables: q.variables, loaded: !q.scalingOnly })),
+      queries: s.queries.map((q) => ({ id: q.id, title: q.title, short: q.short, description: q.description, variables: q.variables, loaded: s.loaded.includes(q) })),
       checks,
       load: loads,
       ratios,
@@ -822,7 +829,7 @@ async function profileOurs(
   await waitUntil(child, 'ready', async () => (await post(url, JSON.stringify({ query: '{ __typename }' }), headers)).status === 200);
   const distinct = (await distinctCallers(s.connections)).map((c) => callerHeadersFor(spec, c));
   for (const callers of s.callers) {
-    for (const q of s.queries.filter((x) => !x.scalingOnly)) {
+    for (const q of s.loaded) {
       let connection = 0;
       const base = { 'content-type': 'application/json', accept: 'application/json', ...headers };
       const result = await autocannon({

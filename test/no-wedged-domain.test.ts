@@ -4,7 +4,8 @@ import { defaultSettings, type GatewaySettings } from '../gateway/config/gateway
 import { EXAMPLE_QUERY } from '../gateway/explorer/example-query.js';
 import { BENCH_CLAIMS, BENCH_SCOPES } from '../bench/auth.js';
 import { DEFAULT_REQUEST_LIMITS, type RequestLimits } from '../subgraphs/kit/request-budget.js';
-import { fullAccess, startMesh, testConfig, token, type TestMesh } from './helpers/mesh.js';
+import { startGateway, type RunningGateway } from '../gateway/server/gateway-server.js';
+import { fullAccess, postGraphQL, startMesh, testConfig, token, type TestMesh } from './helpers/mesh.js';
 
 /**
  * No wedged domain: a request that fans out without bound must not hold a subgraph. The gateway
@@ -94,14 +95,29 @@ const hooks = (limits: Partial<RequestLimits>) => ({
   },
 });
 
+/**
+ * The first three groups differ only in the gateway's timeouts: they share one set of subgraphs
+ * (kit caps off), each with a gateway of its own in front of them.
+ */
+let capsOff: TestMesh;
+beforeAll(async () => {
+  capsOff = await startMesh({ config: testConfig({ settings: settingsWith({ router: '60s', subgraphs: '2s' }) }) }, hooks(KIT_CAPS_OFF));
+});
+afterAll(() => capsOff?.close());
+
+/** The shared subgraphs behind a gateway of these timeouts (closing it leaves the subgraphs running). */
+async function capsOffGateway(timeouts: { router: string; subgraphs: string }): Promise<TestMesh> {
+  const gateway: RunningGateway = await startGateway({ supergraphSdl: capsOff.supergraphSdl, port: 0, config: testConfig({ settings: settingsWith(timeouts) }) });
+  return { ...capsOff, gateway, query: (query, variables, headers) => postGraphQL(gateway.graphqlUrl, query, variables, headers), close: () => gateway.close() };
+}
+
 describe('a hostile fan-out past its subgraph timeout (traffic_shaping.all.timeout 2s, kit caps off)', () => {
   let mesh: TestMesh;
   let auth: Record<string, string>;
   beforeAll(async () => {
-    mesh = await startMesh({ config: testConfig({ settings: settingsWith({ router: '60s', subgraphs: '2s' }) }) }, hooks(KIT_CAPS_OFF));
+    mesh = capsOff;
     auth = await fullAccess();
   });
-  afterAll(() => mesh?.close());
 
   it('answers an anonymous products fan-out with GATEWAY_TIMEOUT naming products, and products stops working on it', async () => {
     const started = performance.now();
@@ -147,7 +163,7 @@ describe('a hostile fan-out past its subgraph timeout (traffic_shaping.all.timeo
 describe('a client that disconnects mid-request (every timeout 60s, kit caps off)', () => {
   let mesh: TestMesh;
   beforeAll(async () => {
-    mesh = await startMesh({ config: testConfig({ settings: settingsWith({ router: '60s', subgraphs: '60s' }) }) }, hooks(KIT_CAPS_OFF));
+    mesh = await capsOffGateway({ router: '60s', subgraphs: '60s' });
   });
   afterAll(() => mesh?.close());
 
@@ -194,7 +210,7 @@ describe('a client that disconnects mid-request (every timeout 60s, kit caps off
 describe('the gateway deadline (traffic_shaping.router.timeout 2s, subgraph timeouts 60s, kit caps off)', () => {
   let mesh: TestMesh;
   beforeAll(async () => {
-    mesh = await startMesh({ config: testConfig({ settings: settingsWith({ router: '2s', subgraphs: '60s' }) }) }, hooks(KIT_CAPS_OFF));
+    mesh = await capsOffGateway({ router: '2s', subgraphs: '60s' });
   });
   afterAll(() => mesh?.close());
 

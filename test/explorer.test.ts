@@ -137,11 +137,6 @@ const SCREENSHOTS = join(tmpdir(), 'data-mesh-explorer-screenshots');
 /** Refused by demand control: estimated 5,101,000 against the default max of 50,000. */
 const FAN_OUT = 'query FanOut { products(first: 500) { category { products(first: 100) { category { products(first: 100) { name } } } } } }';
 
-/** A previous session's browser storage for a gateway at `origin`: GraphiQL's stored tabs and more. */
-function storedSession(origin: string, items: Record<string, string>) {
-  return { cookies: [], origins: [{ origin, localStorage: Object.entries(items).map(([name, value]) => ({ name, value })) }] };
-}
-
 /** One stored GraphiQL tab, as GraphiQL writes it. */
 function storedTabs(tabs: { query: string | null; headers?: string | null }[], activeTabIndex = 0): string {
   return JSON.stringify({
@@ -420,81 +415,102 @@ describe('the explorer in headless Chromium (one page)', { timeout: 120_000 }, (
   });
 });
 
-describe('the explorer explains itself to returning browsers and without personas (headless Chromium)', { timeout: 180_000 }, () => {
-  const open = (options: { storageState?: ReturnType<typeof storedSession> } = {}) => openExplorer(browser, `${mesh.gateway.url}/`, options);
+/**
+ * A returning browser: one context whose page loads explorers with given stored state. The
+ * storage is written from a small page of the same origin (the gateway's /health) before the
+ * explorer loads, as Playwright's storageState would; loads after the first are cheaper, as the
+ * same renderer has compiled the page's script before.
+ */
+async function returningBrowser() {
+  const context = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
+  const requests: Request[] = [];
+  context.on('request', (request) => requests.push(request));
+  const page = await context.newPage();
+  page.setDefaultTimeout(60_000);
+  const pageErrors: Error[] = [];
+  page.on('pageerror', (error) => pageErrors.push(error));
+  return {
+    page,
+    requests,
+    pageErrors,
+    close: () => context.close(),
+    /** Opens the explorer of `origin` with exactly `items` in that origin's localStorage. */
+    async visit(origin: string, items: Record<string, string>) {
+      await page.goto(`${origin}/health`);
+      await page.evaluate((stored) => {
+        localStorage.clear();
+        for (const [name, value] of Object.entries(stored)) localStorage.setItem(name, value);
+      }, items);
+      const response = await page.goto(`${origin}/`);
+      expect(response?.status()).toBe(200);
+      await page.locator('.graphiql-execute-button').waitFor();
+    },
+  };
+}
 
+describe('the explorer explains itself to returning browsers and without personas (headless Chromium)', { timeout: 180_000 }, () => {
   it('after a gateway restart, a returning browser opens the example query, not the empty tab it left', async () => {
-    // Session 1: the example, then a new (empty) tab, as a user leaves it.
-    const first = await open();
-    let state;
+    const returning = await returningBrowser();
+    const { page } = returning;
     try {
-      await exampleShown(first.page);
-      await first.page.getByRole('button', { name: 'New tab' }).click();
-      await expect.poll(() => first.page.evaluate(() => JSON.parse(localStorage.getItem('graphiql:tabState') ?? '{"tabs":[]}').tabs.length), { timeout: 30_000 }).toBe(2);
-      state = await first.page.context().storageState();
-    } finally {
-      await first.close();
-    }
-    // The restart: a new gateway on the same supergraph. Its own port, so its origin is given
-    // session 1's storage (what the same origin would find).
-    const restarted = await startGateway({ supergraphSdl: mesh.supergraphSdl, port: 0, config: testConfig() });
-    try {
-      const moved = { cookies: [], origins: state.origins.map((o) => ({ ...o, origin: restarted.url })) };
-      const second = await openExplorer(browser, `${restarted.url}/`, { storageState: moved });
+      // Session 1: the example, then a new (empty) tab, as a user leaves it.
+      await returning.visit(mesh.gateway.url, {});
+      await exampleShown(page);
+      await page.getByRole('button', { name: 'New tab' }).click();
+      await expect.poll(() => page.evaluate(() => JSON.parse(localStorage.getItem('graphiql:tabState') ?? '{"tabs":[]}').tabs.length), { timeout: 30_000 }).toBe(2);
+      const left = await page.evaluate(() => Object.fromEntries(Object.entries(localStorage)) as Record<string, string>);
+      // The restart: a new gateway on the same supergraph. Its own port, so its origin is given
+      // session 1's storage (what the same origin would find).
+      const restarted = await startGateway({ supergraphSdl: mesh.supergraphSdl, port: 0, config: testConfig() });
       try {
-        await second.page.locator('.graphiql-query-editor .view-line', { hasText: 'query CustomerOverview' }).waitFor();
-        expect(await second.page.locator('.graphiql-tab').allInnerTexts()).toEqual(['CustomerOverview']);
-        const ran = second.page.waitForResponse((r) => r.url() === restarted.graphqlUrl && (r.request().postData() ?? '').includes('"operationName":"CustomerOverview"'));
-        await second.page.getByRole('button', { name: /^Execute query/ }).click();
+        const firstOfSession2 = returning.requests.length;
+        await returning.visit(restarted.url, left);
+        await page.locator('.graphiql-query-editor .view-line', { hasText: 'query CustomerOverview' }).waitFor();
+        expect(await page.locator('.graphiql-tab').allInnerTexts()).toEqual(['CustomerOverview']);
+        const ran = page.waitForResponse((r) => r.url() === restarted.graphqlUrl && (r.request().postData() ?? '').includes('"operationName":"CustomerOverview"'));
+        await page.getByRole('button', { name: /^Execute query/ }).click();
         const body = await (await ran).json();
         expect(body.errors).toBeUndefined();
         expect(body.data.customer.fullName).toBe(fullNameOf42());
-        expect(await editorText(second.page, '.graphiql-response')).not.toContain('Syntax Error');
-        expect(second.pageErrors).toEqual([]);
-        expectOnlyRequestsTo(restarted.url, second.requests);
+        expect(await editorText(page, '.graphiql-response')).not.toContain('Syntax Error');
+        expect(returning.pageErrors).toEqual([]);
+        expectOnlyRequestsTo(restarted.url, returning.requests.slice(firstOfSession2));
       } finally {
-        await second.close();
+        await restarted.close();
       }
     } finally {
-      await restarted.close();
+      await returning.close();
     }
   });
 
   it('repairs stale stored state: blank tabs, a corrupt tab store and an expired stored token give the example; a stored query of the user is kept', async () => {
     const origin = mesh.gateway.url;
-    const blank = await open({
-      storageState: storedSession(origin, {
+    const returning = await returningBrowser();
+    const { page } = returning;
+    try {
+      await returning.visit(origin, {
         'graphiql:tabState': storedTabs([{ query: '' }, { query: '   \n# only a comment\n', headers: '{"Authorization": "Bearer expired.token.value"}' }], 1),
         'graphiql:query': '',
         'graphiql:headers': '{"Authorization": "Bearer expired.token.value"}',
-      }),
-    });
-    try {
-      await exampleShown(blank.page);
-      expect(await blank.page.locator('.graphiql-tab').allInnerTexts()).toEqual(['CustomerOverview']);
-      const ran = await run(blank.page, 'CustomerOverview');
+      });
+      await exampleShown(page);
+      expect(await page.locator('.graphiql-tab').allInnerTexts()).toEqual(['CustomerOverview']);
+      const ran = await run(page, 'CustomerOverview');
       // The persona's token, not the stored, expired one: no 401.
       expect(jwtClaims(ran.headers.authorization)).toMatchObject({ sub: 'explorer-finance' });
       expect(ran.body.errors).toBeUndefined();
-    } finally {
-      await blank.close();
-    }
 
-    const corrupt = await open({ storageState: storedSession(origin, { 'graphiql:tabState': '{"tabs": [ {"id": ', 'graphiql:query': '' }) });
-    try {
-      await exampleShown(corrupt.page);
-      expect(corrupt.pageErrors).toEqual([]);
-    } finally {
-      await corrupt.close();
-    }
+      await returning.visit(origin, { 'graphiql:tabState': '{"tabs": [ {"id": ', 'graphiql:query': '' });
+      await exampleShown(page);
+      expect(await page.locator('.graphiql-tab').allInnerTexts()).toEqual(['CustomerOverview']);
+      expect(returning.pageErrors).toEqual([]);
 
-    const own = await open({ storageState: storedSession(origin, { 'graphiql:tabState': storedTabs([{ query: '' }, { query: 'query Mine {\n  __typename\n}' }], 1) }) });
-    try {
-      await own.page.locator('.graphiql-query-editor .view-line', { hasText: 'query Mine' }).waitFor();
-      const ran = await run(own.page, 'Mine');
-      expect(ran.body).toMatchObject({ data: { __typename: 'Query' } });
+      await returning.visit(origin, { 'graphiql:tabState': storedTabs([{ query: '' }, { query: 'query Mine {\n  __typename\n}' }], 1) });
+      await page.locator('.graphiql-query-editor .view-line', { hasText: 'query Mine' }).waitFor();
+      const mine = await run(page, 'Mine');
+      expect(mine.body).toMatchObject({ data: { __typename: 'Query' } });
     } finally {
-      await own.close();
+      await returning.close();
     }
   });
 

@@ -449,69 +449,67 @@ async function returningBrowser() {
 }
 
 describe('the explorer explains itself to returning browsers and without personas (headless Chromium)', { timeout: 180_000 }, () => {
+  // One context for the three: each test writes the stored state it starts from (per origin).
+  let returning: Awaited<ReturnType<typeof returningBrowser>>;
+  beforeAll(async () => {
+    returning = await returningBrowser();
+  });
+  afterAll(() => returning?.close());
   it('after a gateway restart, a returning browser opens the example query, not the empty tab it left', async () => {
-    const returning = await returningBrowser();
     const { page } = returning;
+    const errorsBefore = returning.pageErrors.length;
+    // Session 1: the example, then a new (empty) tab, as a user leaves it.
+    await returning.visit(mesh.gateway.url, {});
+    await exampleShown(page);
+    await page.getByRole('button', { name: 'New tab' }).click();
+    await expect.poll(() => page.evaluate(() => JSON.parse(localStorage.getItem('graphiql:tabState') ?? '{"tabs":[]}').tabs.length), { timeout: 30_000 }).toBe(2);
+    const left = await page.evaluate(() => Object.fromEntries(Object.entries(localStorage)) as Record<string, string>);
+    // The restart: a new gateway on the same supergraph. Its own port, so its origin is given
+    // session 1's storage (what the same origin would find).
+    const restarted = await startGateway({ supergraphSdl: mesh.supergraphSdl, port: 0, config: testConfig() });
     try {
-      // Session 1: the example, then a new (empty) tab, as a user leaves it.
-      await returning.visit(mesh.gateway.url, {});
-      await exampleShown(page);
-      await page.getByRole('button', { name: 'New tab' }).click();
-      await expect.poll(() => page.evaluate(() => JSON.parse(localStorage.getItem('graphiql:tabState') ?? '{"tabs":[]}').tabs.length), { timeout: 30_000 }).toBe(2);
-      const left = await page.evaluate(() => Object.fromEntries(Object.entries(localStorage)) as Record<string, string>);
-      // The restart: a new gateway on the same supergraph. Its own port, so its origin is given
-      // session 1's storage (what the same origin would find).
-      const restarted = await startGateway({ supergraphSdl: mesh.supergraphSdl, port: 0, config: testConfig() });
-      try {
-        const firstOfSession2 = returning.requests.length;
-        await returning.visit(restarted.url, left);
-        await page.locator('.graphiql-query-editor .view-line', { hasText: 'query CustomerOverview' }).waitFor();
-        expect(await page.locator('.graphiql-tab').allInnerTexts()).toEqual(['CustomerOverview']);
-        const ran = page.waitForResponse((r) => r.url() === restarted.graphqlUrl && (r.request().postData() ?? '').includes('"operationName":"CustomerOverview"'));
-        await page.getByRole('button', { name: /^Execute query/ }).click();
-        const body = await (await ran).json();
-        expect(body.errors).toBeUndefined();
-        expect(body.data.customer.fullName).toBe(fullNameOf42());
-        expect(await editorText(page, '.graphiql-response')).not.toContain('Syntax Error');
-        expect(returning.pageErrors).toEqual([]);
-        expectOnlyRequestsTo(restarted.url, returning.requests.slice(firstOfSession2));
-      } finally {
-        await restarted.close();
-      }
+      const firstOfSession2 = returning.requests.length;
+      await returning.visit(restarted.url, left);
+      await page.locator('.graphiql-query-editor .view-line', { hasText: 'query CustomerOverview' }).waitFor();
+      expect(await page.locator('.graphiql-tab').allInnerTexts()).toEqual(['CustomerOverview']);
+      const ran = page.waitForResponse((r) => r.url() === restarted.graphqlUrl && (r.request().postData() ?? '').includes('"operationName":"CustomerOverview"'));
+      await page.getByRole('button', { name: /^Execute query/ }).click();
+      const body = await (await ran).json();
+      expect(body.errors).toBeUndefined();
+      expect(body.data.customer.fullName).toBe(fullNameOf42());
+      expect(await editorText(page, '.graphiql-response')).not.toContain('Syntax Error');
+      expect(returning.pageErrors.slice(errorsBefore)).toEqual([]);
+      expectOnlyRequestsTo(restarted.url, returning.requests.slice(firstOfSession2));
     } finally {
-      await returning.close();
+      await restarted.close();
     }
   });
 
   it('repairs stale stored state: blank tabs, a corrupt tab store and an expired stored token give the example; a stored query of the user is kept', async () => {
     const origin = mesh.gateway.url;
-    const returning = await returningBrowser();
     const { page } = returning;
-    try {
-      await returning.visit(origin, {
-        'graphiql:tabState': storedTabs([{ query: '' }, { query: '   \n# only a comment\n', headers: '{"Authorization": "Bearer expired.token.value"}' }], 1),
-        'graphiql:query': '',
-        'graphiql:headers': '{"Authorization": "Bearer expired.token.value"}',
-      });
-      await exampleShown(page);
-      expect(await page.locator('.graphiql-tab').allInnerTexts()).toEqual(['CustomerOverview']);
-      const ran = await run(page, 'CustomerOverview');
-      // The persona's token, not the stored, expired one: no 401.
-      expect(jwtClaims(ran.headers.authorization)).toMatchObject({ sub: 'explorer-finance' });
-      expect(ran.body.errors).toBeUndefined();
+    const errorsBefore = returning.pageErrors.length;
+    await returning.visit(origin, {
+      'graphiql:tabState': storedTabs([{ query: '' }, { query: '   \n# only a comment\n', headers: '{"Authorization": "Bearer expired.token.value"}' }], 1),
+      'graphiql:query': '',
+      'graphiql:headers': '{"Authorization": "Bearer expired.token.value"}',
+    });
+    await exampleShown(page);
+    expect(await page.locator('.graphiql-tab').allInnerTexts()).toEqual(['CustomerOverview']);
+    const ran = await run(page, 'CustomerOverview');
+    // The persona's token, not the stored, expired one: no 401.
+    expect(jwtClaims(ran.headers.authorization)).toMatchObject({ sub: 'explorer-finance' });
+    expect(ran.body.errors).toBeUndefined();
 
-      await returning.visit(origin, { 'graphiql:tabState': '{"tabs": [ {"id": ', 'graphiql:query': '' });
-      await exampleShown(page);
-      expect(await page.locator('.graphiql-tab').allInnerTexts()).toEqual(['CustomerOverview']);
-      expect(returning.pageErrors).toEqual([]);
+    await returning.visit(origin, { 'graphiql:tabState': '{"tabs": [ {"id": ', 'graphiql:query': '' });
+    await exampleShown(page);
+    expect(await page.locator('.graphiql-tab').allInnerTexts()).toEqual(['CustomerOverview']);
+    expect(returning.pageErrors.slice(errorsBefore)).toEqual([]);
 
-      await returning.visit(origin, { 'graphiql:tabState': storedTabs([{ query: '' }, { query: 'query Mine {\n  __typename\n}' }], 1) });
-      await page.locator('.graphiql-query-editor .view-line', { hasText: 'query Mine' }).waitFor();
-      const mine = await run(page, 'Mine');
-      expect(mine.body).toMatchObject({ data: { __typename: 'Query' } });
-    } finally {
-      await returning.close();
-    }
+    await returning.visit(origin, { 'graphiql:tabState': storedTabs([{ query: '' }, { query: 'query Mine {\n  __typename\n}' }], 1) });
+    await page.locator('.graphiql-query-editor .view-line', { hasText: 'query Mine' }).waitFor();
+    const mine = await run(page, 'Mine');
+    expect(mine.body).toMatchObject({ data: { __typename: 'Query' } });
   });
 
   it('has no persona and no token off the development secret; says when demand control is off', async () => {
@@ -524,16 +522,14 @@ describe('the explorer explains itself to returning browsers and without persona
     try {
       const html = await (await fetch(`${gateway.url}/`, { headers: { accept: 'text/html' } })).text();
       expect(html).not.toMatch(/eyJ[\w-]+\.eyJ/);
-      const { page, requests, close } = await openExplorer(browser, `${gateway.url}/`);
-      try {
-        await exampleShown(page);
-        expect(await page.locator('#persona-select').count()).toBe(0);
-        expect(await page.locator('#persona-summary').innerText()).toContain('Send your token in the Headers tab');
-        expect(await page.locator('#explorer-cost').innerText()).toBe('Cost: demand control is off');
-        expectOnlyRequestsTo(gateway.url, requests);
-      } finally {
-        await close();
-      }
+      const { page } = returning;
+      const first = returning.requests.length;
+      await returning.visit(gateway.url, {});
+      await exampleShown(page);
+      expect(await page.locator('#persona-select').count()).toBe(0);
+      expect(await page.locator('#persona-summary').innerText()).toContain('Send your token in the Headers tab');
+      expect(await page.locator('#explorer-cost').innerText()).toBe('Cost: demand control is off');
+      expectOnlyRequestsTo(gateway.url, returning.requests.slice(first));
     } finally {
       await gateway.close();
     }

@@ -11,20 +11,27 @@ import { EXAMPLE_QUERY } from '../gateway/explorer/example-query.js';
 import type { ExplorerPageConfig } from '../gateway/explorer/explorer-page.js';
 import { personasEnabled } from '../gateway/explorer/personas.js';
 import { startGateway } from '../gateway/server/gateway-server.js';
-import { editorText, expectOnlyRequestsTo, imageStats, jwtClaims, launchChromium, openExplorer } from './helpers/explorer-browser.js';
+import { editorText, expectOnlyRequestsTo, imageStats, jwtClaims, launchChromium } from './helpers/explorer-browser.js';
 import { startMesh, testConfig, type TestMesh } from './helpers/mesh.js';
 
 let mesh: TestMesh;
-/** One Chromium for the whole file: each test opens its own context (or shares the one page below). */
+/** One Chromium for the whole file. */
 let browser: Browser;
+/**
+ * The one page (and browser context) of all browser tests, see returningBrowser: loading the 9 MB
+ * page in a fresh context is the slow part, later loads in it reuse the compiled script.
+ */
+let returning: Awaited<ReturnType<typeof returningBrowser>>;
 beforeAll(async () => {
   const [started, launched] = await Promise.allSettled([startMesh(), launchChromium()]);
   if (started.status === 'fulfilled') mesh = started.value;
   if (launched.status === 'fulfilled') browser = launched.value;
   for (const outcome of [started, launched]) if (outcome.status === 'rejected') throw outcome.reason;
+  returning = await returningBrowser();
   mkdirSync(SCREENSHOTS, { recursive: true });
 });
 afterAll(async () => {
+  await returning?.close();
   await browser?.close();
   await mesh?.close();
 });
@@ -184,22 +191,21 @@ async function docsAtRoot(page: Page) {
 
 /**
  * Loading the 9 MB page is most of a browser test's time, so the checks that leave each other's
- * ground alone share one page of the mesh's gateway, in this order: what loading requests, then
- * the example and the docs on the defaults, then the persona bar (its reload gives a fresh page,
- * with no run yet, for the cost line), the cost, and the persona switch (which sets a header in the
- * Headers tab) last. Each test states the state it starts from. Requests and page errors are
- * recorded from the first load on, so each test's "only the gateway" check covers all before it.
+ * ground alone share one loaded page of the mesh's gateway, in this order: what loading requests,
+ * then the example and the docs on the defaults, then the persona bar (its reload gives a fresh
+ * page, with no run yet, for the cost line), the cost, and the persona switch (which sets a header
+ * in the Headers tab) last. Each test states the state it starts from. Requests and page errors
+ * are recorded from the context's first load on, so each "only the gateway" check covers all before it.
  */
 describe('the explorer in headless Chromium (one page)', { timeout: 120_000 }, () => {
   let page: Page;
   let requests: Request[];
   let pageErrors: Error[];
-  let close: () => Promise<void>;
 
   beforeAll(async () => {
-    ({ page, requests, pageErrors, close } = await openExplorer(browser, `${mesh.gateway.url}/graphql`));
+    ({ page, requests, pageErrors } = returning);
+    await returning.visit(mesh.gateway.url, {}, '/graphql');
   });
-  afterAll(() => close?.());
 
   const expectOnlyGatewayRequests = () => expectOnlyRequestsTo(mesh.gateway.url, requests);
 
@@ -435,13 +441,13 @@ async function returningBrowser() {
     pageErrors,
     close: () => context.close(),
     /** Opens the explorer of `origin` with exactly `items` in that origin's localStorage. */
-    async visit(origin: string, items: Record<string, string>) {
+    async visit(origin: string, items: Record<string, string>, path = '/') {
       await page.goto(`${origin}/health`);
       await page.evaluate((stored) => {
         localStorage.clear();
         for (const [name, value] of Object.entries(stored)) localStorage.setItem(name, value);
       }, items);
-      const response = await page.goto(`${origin}/`);
+      const response = await page.goto(`${origin}${path}`);
       expect(response?.status()).toBe(200);
       await page.locator('.graphiql-execute-button').waitFor();
     },
@@ -449,12 +455,7 @@ async function returningBrowser() {
 }
 
 describe('the explorer explains itself to returning browsers and without personas (headless Chromium)', { timeout: 180_000 }, () => {
-  // One context for the three: each test writes the stored state it starts from (per origin).
-  let returning: Awaited<ReturnType<typeof returningBrowser>>;
-  beforeAll(async () => {
-    returning = await returningBrowser();
-  });
-  afterAll(() => returning?.close());
+  // The same context as the page above: each test writes the stored state it starts from (per origin).
   it('after a gateway restart, a returning browser opens the example query, not the empty tab it left', async () => {
     const { page } = returning;
     const errorsBefore = returning.pageErrors.length;

@@ -156,15 +156,15 @@ describe(`npm run new-domain -- ${NAME}: a working domain from one command`, { t
     expect(all.body.data.dataProducts.map((p: { id: string }) => p.id)).toContain(n.product);
   });
 
-  it.runIf(inject('postgres'))('runs on PostgreSQL too: <DOMAIN>_DATABASE_URL, seeded on first start, no SQLite file', async () => {
-    const admin = new pg.Client(inject('postgres')!.admin);
+  it('runs on PostgreSQL too: <DOMAIN>_DATABASE_URL, seeded on first start, no SQLite file', async () => {
+    const admin = new pg.Client(inject('postgres').admin);
     const database = `mesh_${NAME}_${process.pid}`;
     await admin.connect();
     await admin.query(`CREATE DATABASE ${database}`);
     const dataDir = join(copy, 'data-pg');
     const port = await freePort();
     const subgraph = startCli(join(copy, 'subgraphs/cli.ts'), [NAME, '--port', String(port), '--data-dir', dataDir, '--scale', '0.02'], {
-      env: { LOG_LEVEL: 'info', [`${NAME.toUpperCase()}_DATABASE_URL`]: inject('postgres')!.admin.replace(/\/postgres$/, `/${database}`) },
+      env: { LOG_LEVEL: 'info', [`${NAME.toUpperCase()}_DATABASE_URL`]: inject('postgres').admin.replace(/\/postgres$/, `/${database}`) },
     });
     try {
       await subgraph.waitForOutput(/subgraph listening/);

@@ -53,8 +53,8 @@ describe('choosing the engine per domain', () => {
   });
 });
 
-describe.runIf(inject('postgres'))('PostgreSQL', () => {
-  const urls = inject('postgres')?.urls ?? {};
+describe('PostgreSQL', () => {
+  const urls = inject('postgres').urls;
   const log = createLogger('test');
   const pgs: Record<string, SqlDatabase> = {};
   const sqlites: Record<string, SqlDatabase> = {};
@@ -72,15 +72,15 @@ describe.runIf(inject('postgres'))('PostgreSQL', () => {
   const scratch: string[] = [];
   async function scratchDatabase(): Promise<string> {
     const name = `mesh_scratch_${process.pid}_${scratch.length}`;
-    const admin = new pg.Client(inject('postgres')!.admin);
+    const admin = new pg.Client(inject('postgres').admin);
     await admin.connect();
     await admin.query(`CREATE DATABASE ${name}`);
     await admin.end();
     scratch.push(name);
-    return inject('postgres')!.admin.replace(/\/postgres$/, `/${name}`);
+    return inject('postgres').admin.replace(/\/postgres$/, `/${name}`);
   }
   afterAll(async () => {
-    const admin = new pg.Client(inject('postgres')!.admin);
+    const admin = new pg.Client(inject('postgres').admin);
     await admin.connect();
     for (const name of scratch) await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
     await admin.end();

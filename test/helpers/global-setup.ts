@@ -14,8 +14,8 @@ import { postgresBin, startPostgresCluster, type PostgresCluster } from './postg
  * takes a few seconds): two runs at once, or one stopped mid-seed, never share half-built files.
  *
  * It also starts a throwaway PostgreSQL server with one database per domain (mesh_<domain>),
- * seeded the same way, for the tests that run on both engines. Without PostgreSQL's binaries those
- * variants are skipped with a message, except in CI (CI=true), where that is a failure.
+ * seeded the same way, for the tests that run on both engines. PostgreSQL is required, as Chromium
+ * is: without its binaries the run stops at once and says how to install them.
  */
 export default async function setup(project: TestProject) {
   const log = createLogger('test-setup');
@@ -27,29 +27,28 @@ export default async function setup(project: TestProject) {
     rmSync(dataDir, { recursive: true, force: true });
   };
   try {
-    if (bin) cluster = await startPostgresCluster(bin, DOMAINS.map((d) => `mesh_${d.name}`));
-    else if (process.env.CI === 'true') throw new Error('CI: PostgreSQL is not installed (no /usr/lib/postgresql/*/bin/initdb): .ci/run installs it; the PostgreSQL tests must run in CI');
-    else console.warn('\n  PostgreSQL is not installed (no /usr/lib/postgresql/*/bin/initdb): the PostgreSQL variants of the tests are SKIPPED. apt-get install postgresql to run them.\n');
+    if (!bin) throw new Error('PostgreSQL is not installed (no /usr/lib/postgresql/*/bin/initdb): the tests run every domain on it too. Install it with `apt-get install postgresql` (.ci/run does).');
+    cluster = await startPostgresCluster(bin, DOMAINS.map((d) => `mesh_${d.name}`));
     const seed = { scale: 1, seed: DEFAULT_SEED };
     await Promise.all([
       (async () => {
         for (const domain of DOMAINS) await (await openDomainDatabase(domain, join(dataDir, `${domain.name}.db`), seed, log)).close();
       })(),
-      ...(cluster ? DOMAINS.map(async (domain) => (await openDomainDatabase(domain, { url: cluster!.url(`mesh_${domain.name}`), poolSize: 2 }, seed, log)).close()) : []),
+      ...DOMAINS.map(async (domain) => (await openDomainDatabase(domain, { url: cluster!.url(`mesh_${domain.name}`), poolSize: 2 }, seed, log)).close()),
     ]);
   } catch (error) {
     teardown();
     throw error;
   }
   project.provide('dataDir', dataDir);
-  project.provide('postgres', cluster ? { urls: Object.fromEntries(DOMAINS.map((d) => [d.name, cluster!.url(`mesh_${d.name}`)])), admin: cluster.url('postgres') } : null);
+  project.provide('postgres', { urls: Object.fromEntries(DOMAINS.map((d) => [d.name, cluster.url(`mesh_${d.name}`)])), admin: cluster.url('postgres') });
   return teardown;
 }
 
 declare module 'vitest' {
   export interface ProvidedContext {
     dataDir: string;
-    /** The run's PostgreSQL server (null when PostgreSQL is not installed): each domain's seeded database, and the admin database. */
-    postgres: { urls: Record<string, string>; admin: string } | null;
+    /** The run's PostgreSQL server: each domain's seeded database, and the admin database. */
+    postgres: { urls: Record<string, string>; admin: string };
   }
 }

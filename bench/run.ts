@@ -23,7 +23,7 @@
  */
 import autocannon from 'autocannon';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, release, totalmem } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -583,6 +583,7 @@ async function main() {
     // 1. Subgraphs, each in its own process.
     const config = loadSupergraphConfig(join(ROOT, 'supergraph.yaml'));
     const started = performance.now();
+    if (s.profile) rmSync(join(s.workDir, 'profile', 'subgraphs'), { recursive: true, force: true });
     console.log(`starting ${config.subgraphs.length} subgraphs (scale ${s.scale}, data in ${relative(ROOT, s.dataDir) || '.'})…`);
     const subgraphs: Subgraph[] = await Promise.all(
       config.subgraphs.map(async ({ name }) => {
@@ -590,7 +591,11 @@ async function main() {
         const child = spawnChild(
           `subgraph ${name}`,
           process.execPath,
-          ['--import', 'tsx', join(ROOT, 'subgraphs/cli.ts'), name, '--port', String(port), '--host', '127.0.0.1', '--db', join(s.dataDir, `${name}.db`), '--scale', String(s.scale)],
+          [
+            // --profile: the subgraphs too (under distinct callers they are most of the machine's CPU).
+            ...(s.profile ? ['--cpu-prof', '--cpu-prof-dir', join(s.workDir, 'profile', 'subgraphs', name)] : []),
+            '--import', 'tsx', join(ROOT, 'subgraphs/cli.ts'), name, '--port', String(port), '--host', '127.0.0.1', '--db', join(s.dataDir, `${name}.db`), '--scale', String(s.scale),
+          ],
           { env: { ...governanceEnv(), LOG_LEVEL: 'warn' }, logFile: join(logDir, `subgraph-${name}.log`), cwd: ROOT },
         );
         children.push(child);
@@ -849,16 +854,23 @@ async function profileOurs(
   }
   await child.stop();
   children.splice(children.indexOf(child), 1);
-  const { readdirSync, statSync } = await import('node:fs');
+  summariseProfileDir(profileDir, 'gateway ours', 30);
+  // The subgraphs' profiles are written as they exit.
+  await Promise.all(children.splice(0).map((c) => c.stop().catch(() => {})));
+  const subgraphsDir = join(s.workDir, 'profile', 'subgraphs');
+  for (const name of readdirSync(subgraphsDir).sort()) summariseProfileDir(join(subgraphsDir, name), `subgraph ${name}`, 15);
+}
+
+/** Prints (and writes to summary.txt) the self-time summary of the main thread's profile in `dir`. */
+function summariseProfileDir(dir: string, what: string, top: number): void {
   // One profile per thread (tsx's module hooks run in their own): the main thread's is the largest.
-  const file = readdirSync(profileDir)
+  const file = readdirSync(dir)
     .filter((f) => f.endsWith('.cpuprofile'))
-    .sort((a, b) => statSync(join(profileDir, b)).size - statSync(join(profileDir, a)).size)[0];
-  if (!file) throw new Error(`no .cpuprofile written in ${profileDir} (did the gateway exit cleanly on SIGTERM?)`);
-  const summary = summariseProfile(JSON.parse(readFileSync(join(profileDir, file), 'utf8')), 30);
-  const text = formatProfileSummary(summary);
-  writeFileSync(join(profileDir, 'summary.txt'), text + '\n');
-  console.log(`\n${text}\n\nprofile: ${relative(process.cwd(), join(profileDir, file))}`);
+    .sort((a, b) => statSync(join(dir, b)).size - statSync(join(dir, a)).size)[0];
+  if (!file) throw new Error(`no .cpuprofile written in ${dir} (did ${what} exit cleanly on SIGTERM?)`);
+  const text = formatProfileSummary(summariseProfile(JSON.parse(readFileSync(join(dir, file), 'utf8')), top));
+  writeFileSync(join(dir, 'summary.txt'), text + '\n');
+  console.log(`\n== ${what}\n${text}\n\nprofile: ${relative(process.cwd(), join(dir, file))}`);
 }
 
 main().catch((error: Error) => {

@@ -70,10 +70,22 @@ export class SharedWork<T> {
   readonly promise: Promise<T>;
   private waiting = 0;
 
-  constructor(start: (signal: AbortSignal) => Promise<T>) {
-    setMaxListeners(0, this.controller.signal);
-    this.promise = start(this.controller.signal);
+  /**
+   * `deadline`: the work's own time limit, aborting it with `reason` (one signal serves both the
+   * deadline and the callers leaving: a subgraph fetch needs no second controller).
+   * `manyListeners`: the signal is handed to work that ties many fetches to it (an execution).
+   */
+  constructor(start: (signal: AbortSignal) => Promise<T>, options: { deadline?: { ms: number; reason: unknown }; manyListeners?: boolean } = {}) {
+    const signal = this.controller.signal;
+    if (options.manyListeners) setMaxListeners(0, signal);
+    this.promise = start(signal);
     this.promise.catch(() => {});
+    const deadline = options.deadline;
+    if (deadline && deadline.ms > 0) {
+      const timer = setTimeout(() => this.controller.abort(deadline.reason), deadline.ms);
+      const clear = () => clearTimeout(timer);
+      this.promise.then(clear, clear);
+    }
   }
 
   /** Aborted because every caller went away (or by `abort`): new callers must not join it. */

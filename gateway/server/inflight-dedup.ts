@@ -27,7 +27,8 @@ export class InflightDedup {
       // A streamed answer has a single reader: the others run their own.
       return pending.join(signal).then((result) => (typeof result.body === 'string' ? result : alone()));
     }
-    const shared = new SharedWork(execute);
+    // Every subgraph fetch of the execution listens to its signal.
+    const shared = new SharedWork(execute, { manyListeners: true });
     this.inflight.set(key, shared);
     const forget = () => {
       if (this.inflight.get(key) === shared) this.inflight.delete(key);

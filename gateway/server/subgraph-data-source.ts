@@ -63,12 +63,12 @@ export class SubgraphDataSource implements GraphQLDataSource<Record<string, any>
     let answer: SubgraphAnswer;
     try {
       if (query && /^\s*mutation\b/.test(query)) {
-        answer = await new SharedWork((own) => this.send(body, identity, own)).join(signal);
+        answer = await this.sendShared(body, identity).join(signal);
       } else {
         const key = `${identity}\n${body}`;
         let shared = this.inflight.get(key);
         if (!shared) {
-          const started = new SharedWork((own) => this.send(body, identity, own));
+          const started = this.sendShared(body, identity);
           const forget = () => {
             if (this.inflight.get(key) === started) this.inflight.delete(key);
           };
@@ -85,6 +85,11 @@ export class SubgraphDataSource implements GraphQLDataSource<Record<string, any>
       throw error;
     }
     return this.interpret(answer);
+  }
+
+  /** One HTTP request under the fetch's deadline, which every caller waiting for it shares. */
+  private sendShared(body: string, identity: string): SharedWork<SubgraphAnswer> {
+    return new SharedWork((own) => this.send(body, identity, own), { deadline: { ms: this.timeoutMs, reason: TIMED_OUT } });
   }
 
   /**
@@ -139,29 +144,22 @@ export class SubgraphDataSource implements GraphQLDataSource<Record<string, any>
     };
   }
 
-  /** One HTTP request, aborted by its deadline or by `signal` (every caller has gone). */
+  /** One HTTP request, aborted by `signal`: the fetch's deadline passed (TIMED_OUT) or every caller has gone. */
   private async request(body: string, headers: Record<string, string>, signal: AbortSignal): Promise<SubgraphAnswer> {
-    const controller = new AbortController();
-    const timer = this.timeoutMs > 0 ? setTimeout(() => controller.abort(TIMED_OUT), this.timeoutMs) : undefined;
-    const abandoned = () => controller.abort(signal.reason);
-    signal.addEventListener('abort', abandoned, { once: true });
     try {
       const response = await request(this.url, {
         method: 'POST',
         headers,
         body,
         dispatcher: this.agent,
-        signal: controller.signal,
+        signal,
         headersTimeout: this.timeoutMs,
         bodyTimeout: this.timeoutMs,
       });
       return { status: response.statusCode, text: await response.body.text() };
     } catch (error) {
-      if (controller.signal.aborted) throw controller.signal.reason === TIMED_OUT ? this.timedOut() : this.cancelled(controller.signal.reason);
+      if (signal.aborted) throw signal.reason === TIMED_OUT ? this.timedOut() : this.cancelled(signal.reason);
       throw this.unavailable(error instanceof Error ? (error as Error & { code?: string }).code ?? error.message : String(error));
-    } finally {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', abandoned);
     }
   }
 

@@ -596,7 +596,8 @@ async function main() {
             ...(s.profile ? ['--cpu-prof', '--cpu-prof-dir', join(s.workDir, 'profile', 'subgraphs', name)] : []),
             '--import', 'tsx', join(ROOT, 'subgraphs/cli.ts'), name, '--port', String(port), '--host', '127.0.0.1', '--db', join(s.dataDir, `${name}.db`), '--scale', String(s.scale),
           ],
-          { env: { ...governanceEnv(), LOG_LEVEL: 'warn' }, logFile: join(logDir, `subgraph-${name}.log`), cwd: ROOT },
+          // As deployed: NODE_ENV=production (graphql-js skips its development-only checks).
+          { env: { ...governanceEnv(), NODE_ENV: 'production', LOG_LEVEL: 'warn' }, logFile: join(logDir, `subgraph-${name}.log`), cwd: ROOT },
         );
         children.push(child);
         const base = `http://127.0.0.1:${port}`;

@@ -5,8 +5,12 @@ process.env.APOLLO_TELEMETRY_DISABLED = 'true';
 import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer, type ApolloServerOptions } from '@apollo/server';
 import type { GatewayInterface } from '@apollo/server-gateway-interface';
-import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
-import { ApolloServerPluginSchemaReportingDisabled, ApolloServerPluginUsageReportingDisabled } from '@apollo/server/plugin/disabled';
+import {
+  ApolloServerPluginCacheControlDisabled,
+  ApolloServerPluginLandingPageDisabled,
+  ApolloServerPluginSchemaReportingDisabled,
+  ApolloServerPluginUsageReportingDisabled,
+} from '@apollo/server/plugin/disabled';
 import { trace } from '@opentelemetry/api';
 import type { GraphQLSchema } from 'graphql';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -158,6 +162,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       ApolloServerPluginLandingPageDisabled(),
       ApolloServerPluginUsageReportingDisabled(),
       ApolloServerPluginSchemaReportingDisabled(),
+      // No cache-control header is computed: our subgraph fetches carry no cache hints to combine.
+      ApolloServerPluginCacheControlDisabled(),
       // First: the request keeps the supergraph its schema came from, whatever reloads meanwhile.
       {
         async requestDidStart(rc) {

@@ -1,5 +1,5 @@
 import { ApolloServer } from '@apollo/server';
-import { ApolloServerPluginLandingPageDisabled, ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -80,7 +80,8 @@ export async function startSubgraph(domain: Domain, options: SubgraphOptions): P
     // Masks (from the descriptor) apply to the fields the gateway says this caller sees masked.
     schema: guardResolvers(withMasking(buildSubgraphSchema([{ typeDefs, resolvers: domain.resolvers }]), dataProducts.products, typeDefs)),
     // graphqlSpansPlugin: graphql.parse / graphql.validate spans and the operation on the request's span (tracing on).
-    plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginInlineTraceDisabled(), graphqlSpansPlugin()],
+    // Cache control off: no schema sets cache hints, and its hook ran for every field resolved.
+    plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginInlineTraceDisabled(), ApolloServerPluginCacheControlDisabled(), graphqlSpansPlugin()],
     // The gateway is the public edge; stack traces stay inside.
     includeStacktraceInErrorResponses: false,
     // Our CLIs own SIGINT/SIGTERM (close the HTTP server, stop children, exit 0); Apollo's own

@@ -21,7 +21,8 @@ import { Supergraph } from '../supergraph/supergraph.js';
 import { AUDIT_SCOPE, PRIVACY_FIELD_DIRECTIVES, PRIVACY_SUBGRAPH_NAME, PRIVACY_TYPE_DEFS, SUBJECT_ACCESS_SCOPE } from './privacy-schema.js';
 import type { SubjectAccess, SubjectAccessReport } from './subject-access.js';
 
-type Context = AuditContext & RequestIdentity & { signal?: AbortSignal };
+// The request's cancellation (gateway/server/cancellation.ts): a real AbortSignal on demand, for fetch.
+type Context = AuditContext & RequestIdentity & { signal?: { asAbortSignal(): AbortSignal } };
 
 const REQUIRES_SCOPES_SPEC = 'https://specs.apollo.dev/requiresScopes/';
 
@@ -125,7 +126,7 @@ export function privacyDataSource(args: { audit: AuditLog | null; subjectAccess:
             const sub = context.caller.claims.sub;
             // The audit event of this response names whose data was reported.
             context.auditDetails = { ...context.auditDetails, subjectAccess: { subjectType: subjectAccess.subjectType, customerId } };
-            const report: SubjectAccessReport = await subjectAccess.report(customerId, context.identityHeader, typeof sub === 'string' ? sub : null, context.signal);
+            const report: SubjectAccessReport = await subjectAccess.report(customerId, context.identityHeader, typeof sub === 'string' ? sub : null, context.signal?.asAbortSignal());
             return { ...report, products: report.sections };
           },
         },

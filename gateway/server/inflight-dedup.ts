@@ -1,6 +1,6 @@
 import { trace } from '@opentelemetry/api';
 import type { GraphQLHttpResult } from '../../subgraphs/mesh/http.js';
-import { SharedWork, untilAborted } from './cancellation.js';
+import { SharedWork, untilAborted, type Cancellation } from './cancellation.js';
 
 /**
  * Requests that arrive while an equivalent one is already executing share its result, as Hive
@@ -17,7 +17,7 @@ import { SharedWork, untilAborted } from './cancellation.js';
 export class InflightDedup {
   private readonly inflight = new Map<string, SharedWork<GraphQLHttpResult>>();
 
-  run(key: string | null, execute: (signal?: AbortSignal) => Promise<GraphQLHttpResult>, signal?: AbortSignal): Promise<GraphQLHttpResult> {
+  run(key: string | null, execute: (signal?: Cancellation) => Promise<GraphQLHttpResult>, signal?: Cancellation): Promise<GraphQLHttpResult> {
     const alone = () => untilAborted(execute(signal), signal);
     if (key === null) return alone();
     const pending = this.inflight.get(key);
@@ -27,8 +27,7 @@ export class InflightDedup {
       // A streamed answer has a single reader: the others run their own.
       return pending.join(signal).then((result) => (typeof result.body === 'string' ? result : alone()));
     }
-    // Every subgraph fetch of the execution listens to its signal.
-    const shared = new SharedWork(execute, { manyListeners: true });
+    const shared = new SharedWork(execute);
     this.inflight.set(key, shared);
     const forget = () => {
       if (this.inflight.get(key) === shared) this.inflight.delete(key);

@@ -5,7 +5,7 @@ import { GraphQLError } from 'graphql';
 import { Agent, request } from 'undici';
 import { IDENTITY_HEADER } from '../../subgraphs/mesh/identity.js';
 import { errorType } from '../../subgraphs/mesh/request-spans.js';
-import { SharedWork } from './cancellation.js';
+import { SharedWork, type CancelSignal } from './cancellation.js';
 import type { GatewayContext } from './gateway-context.js';
 
 /**
@@ -96,7 +96,7 @@ export class SubgraphDataSource implements GraphQLDataSource<Record<string, any>
    * One HTTP request, in a CLIENT span when tracing records (see `tracedSend`); otherwise it still
    * carries the trace context when there is one (a request sampled out stays sampled out downstream).
    */
-  private send(body: string, identity: string, signal: AbortSignal): Promise<SubgraphAnswer> {
+  private send(body: string, identity: string, signal: CancelSignal): Promise<SubgraphAnswer> {
     const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json', [IDENTITY_HEADER]: identity };
     const active = context.active();
     const parent = trace.getSpan(active);
@@ -109,7 +109,7 @@ export class SubgraphDataSource implements GraphQLDataSource<Record<string, any>
   }
 
   /** The subgraph fetch's CLIENT span (`POST /graphql`, subgraph.name, url.full, status); its context goes along as `traceparent`. */
-  private async tracedSend(body: string, headers: Record<string, string>, signal: AbortSignal, active: Context): Promise<SubgraphAnswer> {
+  private async tracedSend(body: string, headers: Record<string, string>, signal: CancelSignal, active: Context): Promise<SubgraphAnswer> {
     const { name, attributes } = (this.spanTemplate ??= this.makeSpanTemplate());
     const span = tracer.startSpan(name, { kind: SpanKind.CLIENT, attributes }, active);
     propagation.inject(trace.setSpan(active, span), headers);
@@ -145,7 +145,7 @@ export class SubgraphDataSource implements GraphQLDataSource<Record<string, any>
   }
 
   /** One HTTP request, aborted by `signal`: the fetch's deadline passed (TIMED_OUT) or every caller has gone. */
-  private async request(body: string, headers: Record<string, string>, signal: AbortSignal): Promise<SubgraphAnswer> {
+  private async request(body: string, headers: Record<string, string>, signal: CancelSignal): Promise<SubgraphAnswer> {
     try {
       const response = await request(this.url, {
         method: 'POST',

@@ -8,13 +8,13 @@
  *
  *   npm run bench -- --cold-start [--runs 7] [--scale 0.1] → bench/cold-start-results.json
  */
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { parseCli } from '../subgraphs/mesh/cli-args.js';
 import { baselineSubgraphHeaders, governanceEnv, mintClientToken } from './auth.js';
 import { ROOT, startBenchMesh } from './bench-mesh.js';
+import { buildCompiled } from './compiled-build.js';
 import { freePort, spawnChild, type Child } from './processes.js';
 
 interface Variant {
@@ -60,16 +60,8 @@ export async function runColdStart(argv: string[]): Promise<void> {
   const out = resolve(values.out ?? join(ROOT, 'bench/cold-start-results.json'));
 
   // The compiled forms, built fresh: ours as `npm run build` does it, Apollo's one file with tsc.
-  // Both under ROOT, so node resolves ROOT/node_modules and package.json's "type": "module".
   console.log('building ours (npm run build) and bench/apollo-gateway.ts (tsc)…');
-  const ourBuild = join(workDir, 'build');
-  const apolloBuild = join(workDir, 'apollo');
-  run(process.execPath, [join(ROOT, 'scripts/build.mjs'), '--out-dir', ourBuild]);
-  run(process.execPath, [
-    join(ROOT, 'node_modules/typescript/bin/tsc'),
-    join(ROOT, 'bench/apollo-gateway.ts'),
-    '--outDir', apolloBuild, '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022', '--skipLibCheck', '--types', 'node',
-  ]);
+  const compiled = buildCompiled(workDir);
 
   const mesh = await startBenchMesh({ dataDir, workDir, logDir, scale: Number(values.scale) });
   const children: Child[] = [];
@@ -85,8 +77,8 @@ export async function runColdStart(argv: string[]): Promise<void> {
       env: { NODE_ENV: 'production', APOLLO_TELEMETRY_DISABLED: 'true', BENCH_SUBGRAPH_HEADERS: subgraphHeaders },
     });
     const variants: Variant[] = [
-      { id: 'ours-compiled', label: 'ours, compiled (npm run build)', launch: ours(join(ourBuild, 'gateway/cli/gateway.js'), false), headers: bearer },
-      { id: 'apollo-compiled', label: 'Apollo Gateway, compiled', launch: apollo(join(apolloBuild, 'apollo-gateway.js'), false), headers: bearer },
+      { id: 'ours-compiled', label: 'ours, compiled (npm run build)', launch: ours(join(compiled.ours, 'gateway/cli/gateway.js'), false), headers: bearer },
+      { id: 'apollo-compiled', label: 'Apollo Gateway, compiled', launch: apollo(compiled.apollo, false), headers: bearer },
       { id: 'ours-tsx', label: 'ours, through tsx', launch: ours(join(ROOT, 'gateway/cli/gateway.ts'), true), headers: bearer },
       { id: 'apollo-tsx', label: 'Apollo Gateway, through tsx', launch: apollo(join(ROOT, 'bench/apollo-gateway.ts'), true), headers: bearer },
     ];
@@ -155,11 +147,6 @@ async function firstAnswer(child: Child, url: string, headers: Record<string, st
     await new Promise((r) => setTimeout(r, 25));
   }
   throw new Error(`${child.name} did not answer within 180 s:\n${child.tail()}`);
-}
-
-function run(command: string, args: string[]): void {
-  const result = spawnSync(command, args, { cwd: ROOT, stdio: 'inherit' });
-  if (result.status !== 0) throw new Error(`${args.slice(0, 2).join(' ')} failed (exit ${result.status ?? result.signal})`);
 }
 
 function median(values: number[]): number {

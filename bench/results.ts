@@ -111,7 +111,7 @@ export interface BenchResults {
   /** Not invalidating, but worth knowing (e.g. the machine was busy with other work). */
   warnings: string[];
   machine: MachineInfo;
-  settings: { connections: number; durationSeconds: number; warmupSeconds: number; scale: number; callers: Callers[]; commit: string };
+  settings: { connections: number; durationSeconds: number; warmupSeconds: number; scale: number; callers: Callers[]; commit: string; /** Gateways and subgraphs ran compiled (as deployed), not through tsx. */ compiled?: boolean };
   auth: { scopes: string[]; claims: Record<string, string> };
   gateways: GatewayInfo[];
   queries: QueryInfo[];

@@ -31,6 +31,7 @@ import { parseCli } from '../subgraphs/mesh/cli-args.js';
 import { stripSecurityLinkPurposes } from '../gateway/authorization/strip-security-links.js';
 import { composeSubgraphs, loadSubgraphSchemas } from '../gateway/composition/compose-supergraph.js';
 import { loadSupergraphConfig } from '../gateway/config/supergraph-config.js';
+import { buildCompiled, type CompiledBuild } from './compiled-build.js';
 import { BENCH_CLAIMS, BENCH_SCOPES, baselineSubgraphHeaders, governanceEnv, IDENTITY_HEADER, mintClientToken } from './auth.js';
 import { cpuSeconds, freePort, machineBusySeconds, memory, MemorySampler, procAvailable, spawnChild, waitUntil, type Child } from './processes.js';
 import { runHostile } from './hostile.js';
@@ -57,6 +58,8 @@ interface LaunchContext {
   clientToken: string;
   subgraphHeaders: Record<string, string>;
   profileDir?: string;
+  /** The compiled forms (full runs: as deployed); absent: TypeScript through tsx. */
+  compiled?: CompiledBuild;
 }
 
 interface GatewaySpec {
@@ -115,9 +118,7 @@ const GATEWAYS: GatewaySpec[] = [
       command: process.execPath,
       args: [
         ...(ctx.profileDir ? ['--cpu-prof', '--cpu-prof-dir', ctx.profileDir] : []),
-        '--import',
-        'tsx',
-        join(ROOT, 'gateway/cli/gateway.ts'),
+        ...(ctx.compiled ? [join(ctx.compiled.ours, 'gateway/cli/gateway.js')] : ['--import', 'tsx', join(ROOT, 'gateway/cli/gateway.ts')]),
         '--supergraph',
         ctx.supergraphFile,
         '--port',
@@ -137,7 +138,7 @@ const GATEWAYS: GatewaySpec[] = [
     relaysClientIdentity: true,
     launch: (ctx) => ({
       command: process.execPath,
-      args: ['--import', 'tsx', join(ROOT, 'bench/apollo-gateway.ts'), '--supergraph', ctx.strippedSupergraphFile, '--port', String(ctx.port)],
+      args: [...(ctx.compiled ? [ctx.compiled.apollo] : ['--import', 'tsx', join(ROOT, 'bench/apollo-gateway.ts')]), '--supergraph', ctx.strippedSupergraphFile, '--port', String(ctx.port)],
       env: { APOLLO_TELEMETRY_DISABLED: 'true', BENCH_SUBGRAPH_HEADERS: JSON.stringify(ctx.subgraphHeaders) },
     }),
     clientHeaders: bearer,
@@ -457,6 +458,8 @@ async function measureLoad(a: {
 
 interface Settings {
   quick: boolean;
+  /** Gateways and subgraphs run compiled (full runs), not through tsx (--quick, --profile, --tsx). */
+  compiled: boolean;
   callers: Callers[];
   maxAttempts: number;
   /** Seconds to wait for other processes to calm down before each measurement (full mode). */
@@ -485,6 +488,7 @@ and bench/results.svg. --quick: a few seconds, ours and apollo, answers checked,
 --profile: ours only, under node --cpu-prof. --hostile: hostile requests (refusals, /health, memory).`,
   options: {
     quick: { type: 'boolean', default: false, description: 'a short run that checks answers (used by the tests)' },
+    tsx: { type: 'boolean', default: false, description: 'run TypeScript through tsx instead of the compiled build (--quick and --profile always do)' },
     profile: { type: 'boolean', default: false, description: 'ours only, under node --cpu-prof: prints where its CPU goes' },
     hostile: { type: 'boolean', default: false, description: 'the hostile-requests scenario → bench/hostile-results.json' },
     'cold-start': { type: 'boolean', default: false, description: 'cold start vs Apollo Gateway, tsx and compiled → bench/cold-start-results.json (--cold-start --help)' },
@@ -541,6 +545,7 @@ function readSettings(argv: string[]): Settings {
   });
   return {
     quick,
+    compiled: !quick && !profile && !values.tsx,
     profile,
     callers,
     maxAttempts: Math.max(1, number(values['max-attempts'], quick ? 1 : 3, 'max-attempts')),
@@ -584,6 +589,8 @@ async function main() {
     const config = loadSupergraphConfig(join(ROOT, 'supergraph.yaml'));
     const started = performance.now();
     if (s.profile) rmSync(join(s.workDir, 'profile', 'subgraphs'), { recursive: true, force: true });
+    // Full runs measure what is deployed: compiled JavaScript (ours: npm run build), not tsx.
+    const compiled = s.compiled ? buildCompiled(s.workDir) : undefined;
     console.log(`starting ${config.subgraphs.length} subgraphs (scale ${s.scale}, data in ${relative(ROOT, s.dataDir) || '.'})…`);
     const subgraphs: Subgraph[] = await Promise.all(
       config.subgraphs.map(async ({ name }) => {
@@ -594,7 +601,8 @@ async function main() {
           [
             // --profile: the subgraphs too (under distinct callers they are most of the machine's CPU).
             ...(s.profile ? ['--cpu-prof', '--cpu-prof-dir', join(s.workDir, 'profile', 'subgraphs', name)] : []),
-            '--import', 'tsx', join(ROOT, 'subgraphs/cli.ts'), name, '--port', String(port), '--host', '127.0.0.1', '--db', join(s.dataDir, `${name}.db`), '--scale', String(s.scale),
+            ...(compiled ? [join(compiled.ours, 'subgraphs/cli.js')] : ['--import', 'tsx', join(ROOT, 'subgraphs/cli.ts')]),
+            name, '--port', String(port), '--host', '127.0.0.1', '--db', join(s.dataDir, `${name}.db`), '--scale', String(s.scale),
           ],
           // As deployed: NODE_ENV=production (graphql-js skips its development-only checks).
           { env: { ...governanceEnv(), NODE_ENV: 'production', LOG_LEVEL: 'warn' }, logFile: join(logDir, `subgraph-${name}.log`), cwd: ROOT },
@@ -632,7 +640,7 @@ async function main() {
     // 3. Each gateway alone, one after another.
     for (const spec of s.gateways) {
       const port = await freePort();
-      const ctx: LaunchContext = { supergraphFile, strippedSupergraphFile, port, clientToken, subgraphHeaders };
+      const ctx: LaunchContext = { supergraphFile, strippedSupergraphFile, port, clientToken, subgraphHeaders, compiled };
       const launch = spec.launch(ctx);
       const startedAt = performance.now();
       const child = spawnChild(`gateway ${spec.id}`, launch.command, launch.args, {
@@ -792,7 +800,7 @@ async function main() {
         kernel: release(),
         loadAverageAtStart,
       },
-      settings: { connections: s.connections, durationSeconds: s.duration, warmupSeconds: s.warmup, scale: s.scale, callers: s.callers, commit: gitCommit() },
+      settings: { connections: s.connections, durationSeconds: s.duration, warmupSeconds: s.warmup, scale: s.scale, callers: s.callers, commit: gitCommit(), compiled: s.compiled },
       auth: { scopes: BENCH_SCOPES, claims: BENCH_CLAIMS },
       gateways: gatewayInfos,
       queries: s.queries.map((q) => ({ id: q.id, title: q.title, short: q.short, description: q.description, variables: q.variables, loaded: s.loaded.includes(q) })),

@@ -1,4 +1,4 @@
-import { composeServices } from '@apollo/composition';
+import { composeServices } from '../composition/compose-services.js';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';

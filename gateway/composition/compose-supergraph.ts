@@ -1,4 +1,4 @@
-import { composeServices } from '@apollo/composition';
+import { composeServices } from './compose-services.js';
 import type { CompositionHint } from '@apollo/composition/dist/hints.js';
 import { readFileSync } from 'node:fs';
 import { relative } from 'node:path';

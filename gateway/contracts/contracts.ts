@@ -1,4 +1,4 @@
-import { Supergraph as FederationSupergraph } from '@apollo/federation-internals';
+import { FederationSupergraph } from '../supergraph/federation-internals.js';
 import { parse, printSchema, type DocumentNode, type GraphQLSchema } from 'graphql';
 import { CLASSIFICATIONS, type Classification } from '../../subgraphs/mesh/data-products/descriptor.js';
 import { ConfigError } from '../config/config-error.js';

@@ -1,4 +1,4 @@
-import { Supergraph as FederationSupergraph } from '@apollo/federation-internals';
+import { FederationSupergraph } from './federation-internals.js';
 import { createHash } from 'node:crypto';
 import { buildASTSchema, Kind, parse, print, type ConstDirectiveNode, type DocumentNode, type GraphQLSchema } from 'graphql';
 import { SecurityIndex } from '../authorization/security-index.js';

@@ -28,20 +28,26 @@ export default async function setup(project: TestProject) {
   };
   try {
     if (!bin) throw new Error('PostgreSQL is not installed (no /usr/lib/postgresql/*/bin/initdb): the tests run every domain on it too. Install it with `apt-get install postgresql` (.ci/run does).');
-    cluster = await startPostgresCluster(bin, DOMAINS.map((d) => `mesh_${d.name}`));
     const seed = { scale: 1, seed: DEFAULT_SEED };
-    await Promise.all([
+    // The SQLite files are seeded while initdb and the server start (other processes), then the
+    // PostgreSQL databases. allSettled: a failure reports once everything started has finished.
+    const outcomes = await Promise.allSettled([
       (async () => {
         for (const domain of DOMAINS) await (await openDomainDatabase(domain, join(dataDir, `${domain.name}.db`), seed, log)).close();
       })(),
-      ...DOMAINS.map(async (domain) => (await openDomainDatabase(domain, { url: cluster!.url(`mesh_${domain.name}`), poolSize: 2 }, seed, log)).close()),
+      (async () => {
+        cluster = await startPostgresCluster(bin, DOMAINS.map((d) => `mesh_${d.name}`));
+        await Promise.all(DOMAINS.map(async (domain) => (await openDomainDatabase(domain, { url: cluster!.url(`mesh_${domain.name}`), poolSize: 2 }, seed, log)).close()));
+      })(),
     ]);
+    for (const outcome of outcomes) if (outcome.status === 'rejected') throw outcome.reason;
   } catch (error) {
     teardown();
     throw error;
   }
   project.provide('dataDir', dataDir);
-  project.provide('postgres', { urls: Object.fromEntries(DOMAINS.map((d) => [d.name, cluster.url(`mesh_${d.name}`)])), admin: cluster.url('postgres') });
+  const server = cluster!;
+  project.provide('postgres', { urls: Object.fromEntries(DOMAINS.map((d) => [d.name, server.url(`mesh_${d.name}`)])), admin: server.url('postgres') });
   return teardown;
 }
 

@@ -87,19 +87,29 @@ export async function startMesh(
   } = {},
 ): Promise<TestMesh> {
   const dataDir = inject('dataDir');
-  const subgraphs: Record<string, RunningSubgraph> = {};
-  for (const domain of DOMAINS) {
-    subgraphs[domain.name] = await startSubgraph(domain, {
-      port: 0,
-      dbPath: join(dataDir, `${domain.name}.db`),
-      database: hooks.engine === 'postgresql' ? { url: postgresUrl(domain.name), poolSize: 4 } : null,
-      scale: 1,
-      seed: DEFAULT_SEED,
-      signingKey: TEST_SIGNING_KEY,
-      onRequest: hooks.onSubgraphRequest && ((body) => hooks.onSubgraphRequest!(domain.name, body)),
-      limits: hooks.subgraphLimits,
-    });
+  // All five at once (their databases' connections and the listens overlap); none is left running if one fails.
+  const started = await Promise.allSettled(
+    DOMAINS.map((domain) =>
+      startSubgraph(domain, {
+        port: 0,
+        dbPath: join(dataDir, `${domain.name}.db`),
+        database: hooks.engine === 'postgresql' ? { url: postgresUrl(domain.name), poolSize: 4 } : null,
+        scale: 1,
+        seed: DEFAULT_SEED,
+        signingKey: TEST_SIGNING_KEY,
+        onRequest: hooks.onSubgraphRequest && ((body) => hooks.onSubgraphRequest!(domain.name, body)),
+        limits: hooks.subgraphLimits,
+      }),
+    ),
+  );
+  const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (failed) {
+    await Promise.all(started.map((s) => (s.status === 'fulfilled' ? s.value.close().catch(() => {}) : undefined)));
+    throw failed.reason;
   }
+  const subgraphs: Record<string, RunningSubgraph> = Object.fromEntries(
+    DOMAINS.map((domain, i) => [domain.name, (started[i] as PromiseFulfilledResult<RunningSubgraph>).value]),
+  );
   const routingUrls = Object.fromEntries(Object.values(subgraphs).map((s) => [s.name, s.url]));
   const config = loadSupergraphConfig('supergraph.yaml');
   const { supergraphSdl } = composeSubgraphs(await loadSubgraphSchemas(config, { routingUrls }));

@@ -21,6 +21,7 @@ import { sqliteFinanceRepository } from '../subgraphs/finance/repository.js';
 import { sqliteSalesRepository, type Period } from '../subgraphs/sales/repository.js';
 import { main as qualityMain } from '../gateway/cli/quality.js';
 import { freePort, runCli, runMain } from './helpers/cli.js';
+import { postgresSeeded } from './helpers/engines.js';
 import { TEST_SIGNING_KEY } from './helpers/mesh.js';
 
 /**
@@ -60,6 +61,7 @@ describe('PostgreSQL', () => {
   const pgs: Record<string, SqlDatabase> = {};
   const sqlites: Record<string, SqlDatabase> = {};
   beforeAll(async () => {
+    await postgresSeeded();
     for (const d of DOMAINS) {
       pgs[d.name] = await PostgresDatabase.connect({ url: urls[d.name]!, poolSize: 2 }, { domain: d.name, variable: 'test' });
       sqlites[d.name] = new SqliteDatabase(join(inject('dataDir'), `${d.name}.db`));

@@ -11,7 +11,7 @@ import { DOMAINS } from '../../subgraphs/registry.js';
 import { DEFAULT_SEED } from '../../subgraphs/kit/deterministic-random.js';
 import type { RequestLimits } from '../../subgraphs/kit/request-budget.js';
 import { startSubgraph, type RunningSubgraph } from '../../subgraphs/kit/subgraph-server.js';
-import { postgresUrl, type EngineName } from './engines.js';
+import { postgresSeeded, postgresUrl, type EngineName } from './engines.js';
 
 export interface GraphQLResponse<T = any> {
   status: number;
@@ -87,6 +87,7 @@ export async function startMesh(
   } = {},
 ): Promise<TestMesh> {
   const dataDir = inject('dataDir');
+  if (hooks.engine === 'postgresql') await postgresSeeded();
   // All five at once (their databases' connections and the listens overlap); none is left running if one fails.
   const started = await Promise.allSettled(
     DOMAINS.map((domain) =>

@@ -12,6 +12,10 @@ import pg from 'pg';
  * domain; stopped and removed at the end. As root, the server runs as the `postgres` user
  * (PostgreSQL refuses to run as root). Durability is off: nothing here outlives the run.
  */
+/** Written into the run's data directory by the global setup once the PostgreSQL databases are seeded (or failed to be). */
+export const POSTGRES_SEEDED = 'postgres-seeded';
+export const POSTGRES_FAILED = 'postgres-failed';
+
 export interface PostgresCluster {
   /** postgres://postgres@127.0.0.1:PORT/<database> */
   url(database: string): string;

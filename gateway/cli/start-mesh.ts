@@ -11,11 +11,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { relative } from 'node:path';
 import { parseCliOrThrow, type CliIo } from '../../subgraphs/mesh/cli-args.js';
 import { entryPoint } from '../../subgraphs/mesh/entry-point.js';
-import { DOMAINS, SUPERGRAPH_YAML } from '../../subgraphs/registry.js';
-import { subgraphSettings, type SubgraphSettings } from '../../subgraphs/kit/settings.js';
-import { describeUrl } from '../../subgraphs/kit/postgres-database.js';
+import type { SubgraphSettings } from '../../subgraphs/kit/settings.js';
 import { parseNumber } from '../../subgraphs/mesh/numbers.js';
-import { gatewayConfigFromEnv } from '../config/gateway-config.js';
+import { SUPERGRAPH_YAML } from '../../subgraphs/supergraph-file.js';
 import type { RunningGateway } from '../server/gateway-server.js';
 import { GATEWAY_SERVICE_NAME } from '../server/service-name.js';
 import { runCli } from './run-cli.js';
@@ -42,6 +40,13 @@ the ports actually used. Prints the URLs; Ctrl-C stops everything. Environment: 
     },
   }, args);
   const base = values['subgraph-port-base'] && parseNumber(values['subgraph-port-base'], '--subgraph-port-base', { integer: true });
+  // Loaded once the options are parsed: --help and a usage error need none of it.
+  const [{ DOMAINS }, { subgraphSettings }, { describeUrl }, { gatewayConfigFromEnv }] = await Promise.all([
+    import('../../subgraphs/registry.js'),
+    import('../../subgraphs/kit/settings.js'),
+    import('../../subgraphs/kit/postgres-database.js'),
+    import('../config/gateway-config.js'),
+  ]);
   const planned = DOMAINS.map((domain, i) => ({
     domain,
     settings: subgraphSettings(domain, {

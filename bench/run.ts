@@ -28,14 +28,8 @@ import { cpus, loadavg, release, totalmem } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseCli } from '../subgraphs/mesh/cli-args.js';
-import { stripSecurityLinkPurposes } from '../gateway/authorization/strip-security-links.js';
-import { composeSubgraphs, loadSubgraphSchemas } from '../gateway/composition/compose-supergraph.js';
-import { loadSupergraphConfig } from '../gateway/config/supergraph-config.js';
 import { BENCH_CLAIMS, BENCH_SCOPES, baselineSubgraphHeaders, governanceEnv, IDENTITY_HEADER, mintClientToken } from './auth.js';
 import { cpuSeconds, freePort, machineBusySeconds, memory, MemorySampler, procAvailable, spawnChild, waitUntil, type Child } from './processes.js';
-import { runHostile } from './hostile.js';
-import { runColdStart } from './cold-start.js';
-import { runWorkers } from './workers.js';
 import { formatProfileSummary, summariseProfile } from './profile.js';
 import { QUERIES, requestBody, uniqueRequestBody, type BenchQuery } from './queries.js';
 import { formatReport, renderChart, type BenchResults, type Callers, type CheckResult, type GatewayInfo, type LoadResult, type Ratio } from './results.js';
@@ -561,10 +555,11 @@ function readSettings(argv: string[]): Settings {
 
 async function main() {
   // The scale-out scenarios parse their own options.
-  if (process.argv.includes('--cold-start')) return runColdStart(process.argv.slice(2));
-  if (process.argv.some((a) => a === '--workers' || a.startsWith('--workers='))) return runWorkers(process.argv.slice(2));
+  // Each scenario's modules (and composition's) load when it runs: --help needs none of them.
+  if (process.argv.includes('--cold-start')) return (await import('./cold-start.js')).runColdStart(process.argv.slice(2));
+  if (process.argv.some((a) => a === '--workers' || a.startsWith('--workers='))) return (await import('./workers.js')).runWorkers(process.argv.slice(2));
   // The "Safe to expose" scenario is its own run: hostile requests, refusals, /health, memory.
-  if (parseCli(CLI).values.hostile) return runHostile();
+  if (parseCli(CLI).values.hostile) return (await import('./hostile.js')).runHostile();
   const s = readSettings(process.argv.slice(2));
   if (!procAvailable()) throw new Error('the benchmark reads CPU and memory from /proc (Linux only)');
   const logDir = join(s.workDir, 'logs');
@@ -581,6 +576,11 @@ async function main() {
   const loadAverageAtStart = loadavg().map((x) => round(x));
   try {
     // 1. Subgraphs, each in its own process.
+    const [{ loadSupergraphConfig }, { composeSubgraphs, loadSubgraphSchemas }, { stripSecurityLinkPurposes }] = await Promise.all([
+      import('../gateway/config/supergraph-config.js'),
+      import('../gateway/composition/compose-supergraph.js'),
+      import('../gateway/authorization/strip-security-links.js'),
+    ]);
     const config = loadSupergraphConfig(join(ROOT, 'supergraph.yaml'));
     const started = performance.now();
     if (s.profile) rmSync(join(s.workDir, 'profile', 'subgraphs'), { recursive: true, force: true });

@@ -167,15 +167,6 @@ export async function freePort(host = '127.0.0.1'): Promise<number> {
   return freePortRange(1, host);
 }
 
-/** Whether a process holds the port (binding it fails). */
-export function isPortBound(port: number, host = '127.0.0.1'): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.once('error', () => resolve(true));
-    server.listen(port, host, () => server.close(() => resolve(false)));
-  });
-}
-
 /**
  * Whether something accepts TCP connections on the port right now: a closed port refuses at once;
  * the timeout only guards against a connect that never settles (generous: this process may be starved).

@@ -28,15 +28,9 @@ import { cpus, loadavg, release, totalmem } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseCli } from '../subgraphs/mesh/cli-args.js';
-import { stripSecurityLinkPurposes } from '../gateway/authorization/strip-security-links.js';
-import { composeSubgraphs, loadSubgraphSchemas } from '../gateway/composition/compose-supergraph.js';
-import { loadSupergraphConfig } from '../gateway/config/supergraph-config.js';
 import { buildCompiled, type CompiledBuild } from './compiled-build.js';
 import { BENCH_CLAIMS, BENCH_SCOPES, baselineSubgraphHeaders, governanceEnv, IDENTITY_HEADER, mintClientToken } from './auth.js';
 import { cpuSeconds, freePort, machineBusySeconds, memory, MemorySampler, procAvailable, spawnChild, waitUntil, type Child } from './processes.js';
-import { runHostile } from './hostile.js';
-import { runColdStart } from './cold-start.js';
-import { runWorkers } from './workers.js';
 import { formatProfileSummary, summariseProfile } from './profile.js';
 import { QUERIES, requestBody, uniqueRequestBody, type BenchQuery } from './queries.js';
 import { formatReport, renderChart, type BenchResults, type Callers, type CheckResult, type GatewayInfo, type LoadResult, type Ratio } from './results.js';
@@ -566,10 +560,11 @@ function readSettings(argv: string[]): Settings {
 
 async function main() {
   // The scale-out scenarios parse their own options.
-  if (process.argv.includes('--cold-start')) return runColdStart(process.argv.slice(2));
-  if (process.argv.some((a) => a === '--workers' || a.startsWith('--workers='))) return runWorkers(process.argv.slice(2));
+  // Each scenario's modules (and composition's) load when it runs: --help needs none of them.
+  if (process.argv.includes('--cold-start')) return (await import('./cold-start.js')).runColdStart(process.argv.slice(2));
+  if (process.argv.some((a) => a === '--workers' || a.startsWith('--workers='))) return (await import('./workers.js')).runWorkers(process.argv.slice(2));
   // The "Safe to expose" scenario is its own run: hostile requests, refusals, /health, memory.
-  if (parseCli(CLI).values.hostile) return runHostile();
+  if (parseCli(CLI).values.hostile) return (await import('./hostile.js')).runHostile();
   const s = readSettings(process.argv.slice(2));
   if (!procAvailable()) throw new Error('the benchmark reads CPU and memory from /proc (Linux only)');
   const logDir = join(s.workDir, 'logs');
@@ -586,6 +581,11 @@ async function main() {
   const loadAverageAtStart = loadavg().map((x) => round(x));
   try {
     // 1. Subgraphs, each in its own process.
+    const [{ loadSupergraphConfig }, { composeSubgraphs, loadSubgraphSchemas }, { stripSecurityLinkPurposes }] = await Promise.all([
+      import('../gateway/config/supergraph-config.js'),
+      import('../gateway/composition/compose-supergraph.js'),
+      import('../gateway/authorization/strip-security-links.js'),
+    ]);
     const config = loadSupergraphConfig(join(ROOT, 'supergraph.yaml'));
     const started = performance.now();
     if (s.profile) rmSync(join(s.workDir, 'profile', 'subgraphs'), { recursive: true, force: true });
@@ -638,7 +638,7 @@ async function main() {
     const reference = new Map<string, { gateway: string; data: string }>();
 
     // 3. Each gateway alone, one after another.
-    for (const spec of s.gateways) {
+    const launchGateway = async (spec: GatewaySpec) => {
       const port = await freePort();
       const ctx: LaunchContext = { supergraphFile, strippedSupergraphFile, port, clientToken, subgraphHeaders, compiled };
       const launch = spec.launch(ctx);
@@ -651,9 +651,23 @@ async function main() {
       children.push(child);
       const url = `http://127.0.0.1:${port}/graphql`;
       const headers = spec.clientHeaders(ctx);
+      // Seconds from spawn to the first answer.
+      const ready = waitUntil(child, 'ready', async () => (await post(url, JSON.stringify({ query: '{ __typename }' }), headers)).status === 200, 120_000).then(
+        () => round((performance.now() - startedAt) / 1000, 1),
+      );
+      ready.catch(() => {}); // awaited when its turn comes
+      return { child, url, headers, ready };
+    };
+    // Quick mode checks answers, not speed: every gateway process starts at once (their starts
+    // overlap), and each is then checked and loaded alone in turn. A full run starts each gateway
+    // only once the previous one has stopped, so that nothing else runs beside the one measured.
+    const prelaunched = s.quick ? await Promise.all(s.gateways.map(launchGateway)) : undefined;
+    for (const [index, spec] of s.gateways.entries()) {
+      const { child, url, headers, ready } = prelaunched?.[index] ?? (await launchGateway(spec));
       console.log(`\n== ${spec.label} (${spec.version()})`);
+      let startSeconds: number;
       try {
-        await waitUntil(child, 'ready', async () => (await post(url, JSON.stringify({ query: '{ __typename }' }), headers)).status === 200, 120_000);
+        startSeconds = await ready;
       } catch (error) {
         problems.push(`${spec.id}: did not start: ${(error as Error).message.split('\n')[0]}`);
         console.error((error as Error).message);
@@ -666,7 +680,7 @@ async function main() {
         label: spec.label,
         description: spec.description,
         version: spec.version(),
-        startSeconds: round((performance.now() - startedAt) / 1000, 1),
+        startSeconds,
         idleRssMiB: round(memory(child.pid).rss / MiB, 1),
         lifetimePeakRssMiB: 0,
       };

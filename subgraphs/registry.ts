@@ -1,6 +1,7 @@
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Domain } from './kit/domain.js';
 import { kitDomainEntries } from './kit/mesh-list.js';
+import { SUPERGRAPH_YAML } from './supergraph-file.js';
 
 /**
  * Every domain of the mesh, in start order: the subgraphs of supergraph.yaml that have a folder
@@ -8,7 +9,7 @@ import { kitDomainEntries } from './kit/mesh-list.js';
  * place a domain is registered (`npm run new-domain` adds it there); a domain's default port is its
  * routing_url's, so a domain module need not repeat it (if it does, the two must agree).
  */
-export const SUPERGRAPH_YAML = fileURLToPath(new URL('../supergraph.yaml', import.meta.url));
+export { SUPERGRAPH_YAML };
 
 export const DOMAINS: readonly Domain[] = await Promise.all(
   kitDomainEntries(SUPERGRAPH_YAML, fileURLToPath(new URL('.', import.meta.url))).map(async (entry) => {

@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { journalDir, recoverJournals } from '../gateway/audit/audit-log.js';
 import { AuditStore, type AuditEventInput } from '../gateway/audit/audit-store.js';
-import { freePort, PROCESS_TEST_TIMEOUT_MS, runCli, startCli } from './helpers/cli.js';
+import { main as auditMain } from '../gateway/cli/audit.js';
+import { freePort, PROCESS_TEST_TIMEOUT_MS, runCli, runMain, startCli } from './helpers/cli.js';
 import { postGraphQL, startMesh, token, type TestMesh } from './helpers/mesh.js';
 
 const AUDIT_CLI = 'gateway/cli/audit.ts';
@@ -60,19 +61,23 @@ describe('audit store: append-only, hash-chained', () => {
     };
     const intact = tempStore();
     AuditStore.open(intact).append([event(1), event(2)]);
-    const ok = await runCli(AUDIT_CLI, ['verify', '--db', intact]);
+    // The intact store through the real `npm run audit` process (its exit code is what a script sees);
+    // the tampered ones through the same main in this process, meanwhile.
+    const [ok, edited, deleted, truncated] = await Promise.all([
+      runCli(AUDIT_CLI, ['verify', '--db', intact]),
+      runMain(auditMain, ['verify', '--db', tampered((db) => db.prepare("UPDATE audit_events SET subject = 'bob' WHERE seq = 2").run())]),
+      runMain(auditMain, ['verify', '--db', tampered((db) => db.prepare('DELETE FROM audit_events WHERE seq = 2').run())]),
+      runMain(auditMain, ['verify', '--db', tampered((db) => db.prepare('DELETE FROM audit_events WHERE seq >= 3').run())]),
+    ]);
     expect(ok.code, ok.stderr).toBe(0);
     expect(ok.stdout).toMatch(/2 events, chain intact; head #2 [0-9a-f]{64}/);
 
-    const edited = await runCli(AUDIT_CLI, ['verify', '--db', tampered((db) => db.prepare("UPDATE audit_events SET subject = 'bob' WHERE seq = 2").run())]);
     expect(edited.code).toBe(1);
     expect(edited.stdout).toMatch(/chain BROKEN[\s\S]*#2 \(id test-2\) hash does not match the content: the event was edited/);
 
-    const deleted = await runCli(AUDIT_CLI, ['verify', '--db', tampered((db) => db.prepare('DELETE FROM audit_events WHERE seq = 2').run())]);
     expect(deleted.code).toBe(1);
     expect(deleted.stdout).toMatch(/#3 \(id test-3\) events 2…2 are missing \(deleted\)/);
 
-    const truncated = await runCli(AUDIT_CLI, ['verify', '--db', tampered((db) => db.prepare('DELETE FROM audit_events WHERE seq >= 3').run())]);
     expect(truncated.code).toBe(1);
     expect(truncated.stdout).toMatch(/the head record says 4 events, the chain ends at 2: events were deleted from the end/);
   });
@@ -177,7 +182,7 @@ describe('audit trail of sensitive reads, on the mesh', () => {
 
   it('keeps a chain that verifies', async () => {
     await events();
-    const result = await runCli(AUDIT_CLI, ['verify', '--db', path]);
+    const result = await runMain(auditMain, ['verify', '--db', path]);
     expect(result.code, result.stdout + result.stderr).toBe(0);
     expect(result.stdout).toMatch(/chain intact/);
   });
@@ -206,13 +211,13 @@ describe('audit trail of sensitive reads, on the mesh', () => {
       await gateway.stop('SIGKILL');
     }
     expect(readdirSync(journalDir(store)).length).toBe(1);
-    const listed = await runCli(AUDIT_CLI, ['list', '--db', store, '--json']);
+    const listed = await runMain(auditMain, ['list', '--db', store, '--json']);
     expect(listed.code, listed.stderr).toBe(0);
     expect(listed.stdout).toMatch(/replayed 1 event\(s\) from the journal/);
     const replayed = JSON.parse(listed.stdout.slice(listed.stdout.indexOf('['))) as any[];
     expect(replayed).toEqual([expect.objectContaining({ subject: 'dave', operationName: 'BeforeTheKill', coordinates: ['Customer.email'], rowCount: 1 })]);
     expect(readdirSync(journalDir(store))).toEqual([]);
-    const verified = await runCli(AUDIT_CLI, ['verify', '--db', store]);
+    const verified = await runMain(auditMain, ['verify', '--db', store]);
     expect(verified.stdout).toMatch(/1 events, chain intact/);
   });
 });

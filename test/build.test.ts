@@ -21,6 +21,7 @@ const SIGNING_KEY = 'build-test-signing-key-0123456789abcdefghij';
 let deployment: string;
 let dist: string;
 let mesh: RunningCli | undefined;
+let workersGateway: RunningCli | undefined;
 
 beforeAll(async () => {
   deployment = mkdtempSync(join(tmpdir(), 'build-test-'));
@@ -35,7 +36,7 @@ beforeAll(async () => {
 }, 2 * PROCESS_TEST_TIMEOUT_MS);
 
 afterAll(async () => {
-  await mesh?.stop();
+  await Promise.all([mesh?.stop(), workersGateway?.stop('SIGKILL')]);
   rmSync(deployment, { recursive: true, force: true });
 });
 
@@ -87,6 +88,24 @@ describe('npm run build', { timeout: PROCESS_TEST_TIMEOUT_MS }, () => {
       cwd: deployment,
       env: { NODE_ENV: 'production', JWT_SECRET: SECRET, MESH_SIGNING_KEY: SIGNING_KEY, HOT_RELOAD: 'false' },
     });
+    // docs/deploy.md's gateway command: the compiled gateway alone, two workers, in front of those
+    // subgraphs: it starts meanwhile (it needs them only to answer) and is queried once they are up.
+    const supergraphYaml = join(deployment, 'supergraph.yaml');
+    writeFileSync(
+      supergraphYaml,
+      stringify({
+        federation_version: '=2.9.0',
+        subgraphs: Object.fromEntries(DOMAINS.map((d, i) => [d.name, { routing_url: `http://127.0.0.1:${base + i}/graphql`, schema: { file: `./dist/subgraphs/${d.name}/schema.graphql` } }])),
+      }),
+    );
+    let port: number;
+    do port = await freePort();
+    while (port === gatewayPort || (port >= base && port < base + DOMAINS.length));
+    const gateway = (workersGateway = startCli(join(dist, 'gateway/cli/gateway.js'), ['--supergraph', supergraphYaml, '--host', '127.0.0.1', '--port', String(port), '--workers', '2'], {
+      compiled: true,
+      cwd: deployment,
+      env: { NODE_ENV: 'production', JWT_SECRET: SECRET, MESH_SIGNING_KEY: SIGNING_KEY },
+    }));
     await mesh.waitForOutput(/Data mesh is up\./);
     expect(mesh.stdout).not.toContain('DEVELOPMENT ONLY');
 
@@ -109,21 +128,6 @@ describe('npm run build', { timeout: PROCESS_TEST_TIMEOUT_MS }, () => {
     expect((await postGraphQL(`http://127.0.0.1:${gatewayPort}/graphql`, '{ __typename }', undefined, { authorization: `Bearer ${forged}` })).status).toBe(401);
 
 
-    // docs/deploy.md's gateway command: the compiled gateway alone, two workers, in front of those subgraphs.
-    const supergraphYaml = join(deployment, 'supergraph.yaml');
-    writeFileSync(
-      supergraphYaml,
-      stringify({
-        federation_version: '=2.9.0',
-        subgraphs: Object.fromEntries(DOMAINS.map((d, i) => [d.name, { routing_url: `http://127.0.0.1:${base + i}/graphql`, schema: { file: `./dist/subgraphs/${d.name}/schema.graphql` } }])),
-      }),
-    );
-    const port = await freePort();
-    const gateway = startCli(join(dist, 'gateway/cli/gateway.js'), ['--supergraph', supergraphYaml, '--host', '127.0.0.1', '--port', String(port), '--workers', '2'], {
-      compiled: true,
-      cwd: deployment,
-      env: { NODE_ENV: 'production', JWT_SECRET: SECRET, MESH_SIGNING_KEY: SIGNING_KEY },
-    });
     try {
       await gateway.waitForOutput(/with 2 workers/);
       const again = await postGraphQL(`http://127.0.0.1:${port}/graphql`, '{ customers(first: 1) { fullName orders(first: 1) { invoice { number } } } }', undefined, { authorization: `Bearer ${token}` });

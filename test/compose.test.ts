@@ -177,20 +177,23 @@ describe('npm run compose: the committed artefact', { timeout: PROCESS_TEST_TIME
 describe('npm run gateway -- --supergraph <prebuilt SDL>: a gateway in front of subgraphs running elsewhere', { timeout: PROCESS_TEST_TIMEOUT_MS }, () => {
   const subgraphs: RunningSubgraph[] = [];
   let gateway: RunningCli | undefined;
+  /** The second gateway process (the SIGINT test), started with the first: their starts overlap. */
+  let second: RunningCli | undefined;
   let supergraphFile: string;
 
   beforeAll(async () => {
     const dataDir = inject('dataDir');
-    for (const domain of DOMAINS) {
-      subgraphs.push(await startSubgraph(domain, { port: 0, dbPath: join(dataDir, `${domain.name}.db`), scale: 1, seed: DEFAULT_SEED }));
-    }
+    subgraphs.push(...(await Promise.all(DOMAINS.map((domain) => startSubgraph(domain, { port: 0, dbPath: join(dataDir, `${domain.name}.db`), scale: 1, seed: DEFAULT_SEED })))));
     const routingUrls = Object.fromEntries(subgraphs.map((s) => [s.name, s.url]));
     const { supergraphSdl } = composeSubgraphs(await loadSubgraphSchemas(loadSupergraphConfig(join(ROOT, 'supergraph.yaml')), { routingUrls }));
     supergraphFile = join(dir, 'prebuilt-supergraph.graphql');
     writeFileSync(supergraphFile, supergraphSdl);
+    // Each test waits for its process's ready line.
+    gateway = startCli(GATEWAY, ['--supergraph', supergraphFile, '--port', '0']);
+    second = startCli(GATEWAY, ['--supergraph', supergraphFile, '--port', '0']);
   });
   afterAll(async () => {
-    await gateway?.stop();
+    await Promise.all([gateway?.stop(), second?.stop('SIGKILL')]);
     await Promise.all(subgraphs.map((s) => s.close()));
   });
 
@@ -203,9 +206,8 @@ describe('npm run gateway -- --supergraph <prebuilt SDL>: a gateway in front of 
   }
 
   it('starts on the port it is given (0 = any free port), prints its URL, answers a cross-domain query and stops cleanly on SIGTERM (exit code 0, port closed)', async () => {
-    gateway = startCli(GATEWAY, ['--supergraph', supergraphFile, '--port', '0']);
-    const [, graphqlUrl] = await gateway.waitForOutput(/gateway ready: (http:\/\/127\.0\.0\.1:\d+\/graphql) \(explorer: http:\/\/127\.0\.0\.1:\d+\/\) from (.+)$/m);
-    expect(gateway.stdout).toContain(`from ${supergraphFile}`);
+    const [, graphqlUrl] = await gateway!.waitForOutput(/gateway ready: (http:\/\/127\.0\.0\.1:\d+\/graphql) \(explorer: http:\/\/127\.0\.0\.1:\d+\/\) from (.+)$/m);
+    expect(gateway!.stdout).toContain(`from ${supergraphFile}`);
     const port = Number(new URL(graphqlUrl!).port);
     expect(port).toBeGreaterThan(0);
     expect([4000, ...DOMAINS.map((_, i) => 4001 + i)]).not.toContain(port); // not a default port of supergraph.yaml
@@ -230,19 +232,14 @@ describe('npm run gateway -- --supergraph <prebuilt SDL>: a gateway in front of 
     // The routing URLs in the file are the only way the gateway could find these subgraphs.
     for (const name of ['customers', 'sales', 'products']) expect(subgraphs.find((s) => s.name === name)!.requestsServed()).toBeGreaterThan(0);
 
-    await expectCleanStop(gateway, port, 'SIGTERM');
+    await expectCleanStop(gateway!, port, 'SIGTERM');
   });
 
   // A second gateway process for the other signal (a process start on a loaded machine takes many
   // seconds; the test waits for the ready line and the exit, nothing else).
   it('stops cleanly on SIGINT (exit code 0, port closed)', async () => {
-    const cli = startCli(GATEWAY, ['--supergraph', supergraphFile, '--port', '0']);
-    try {
-      const [, port] = await cli.waitForOutput(/gateway ready: http:\/\/127\.0\.0\.1:(\d+)\/graphql/);
-      await expectCleanStop(cli, Number(port), 'SIGINT');
-    } finally {
-      await cli.stop('SIGKILL');
-    }
+    const [, port] = await second!.waitForOutput(/gateway ready: http:\/\/127\.0\.0\.1:(\d+)\/graphql/);
+    await expectCleanStop(second!, Number(port), 'SIGINT');
   });
 
   it('exits non-zero with a clear message when the --supergraph file does not exist', async () => {

@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildClientSchema, getIntrospectionQuery, isObjectType, parse } from 'graphql';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { composeSubgraphs } from '../gateway/composition/compose-supergraph.js';
 import { ConfigError } from '../gateway/config/config-error.js';
 import { defaultSettings, loadGatewaySettings } from '../gateway/config/gateway-settings.js';
@@ -10,7 +10,8 @@ import { buildContracts } from '../gateway/contracts/contracts.js';
 import type { ContractSettings } from '../gateway/contracts/contract-settings.js';
 import { startGateway, type RunningGateway } from '../gateway/server/gateway-server.js';
 import { Supergraph } from '../gateway/supergraph/supergraph.js';
-import { PROCESS_TEST_TIMEOUT_MS, runCli } from './helpers/cli.js';
+import { main as composeMain } from '../gateway/cli/compose.js';
+import { runMain } from './helpers/cli.js';
 import { fullAccess, postGraphQL, startMesh, testConfig, token, type TestMesh } from './helpers/mesh.js';
 
 const PARTNER: ContractSettings = { include: ['public'], exclude: [], hide_unreachable_types: true, max_classification: 'PUBLIC' };
@@ -262,28 +263,30 @@ describe('contracts are checked at composition', () => {
     expect(Object.keys(built.schema.getQueryType()!.getFields())).toEqual(['internalNote']);
   });
 
-  it(
-    'npm run compose fails on a broken contract and writes nothing',
-    async () => {
-      const dir = mkdtempSync(join(tmpdir(), 'contracts-compose-'));
-      try {
-        const settingsFile = join(dir, 'gateway.yaml');
-        writeFileSync(settingsFile, 'contracts:\n  everything:\n    exclude: [internal]\n    max_classification: PUBLIC\n');
-        const output = join(dir, 'supergraph.graphql');
-        const result = await runCli('gateway/cli/compose.ts', ['--output', output], { env: { GATEWAY_CONFIG: settingsFile } });
-        expect(result.code).toBe(1);
-        expect(result.stderr).toContain('contracts.everything.exclude: no schema element carries @tag "internal"');
-        expect(existsSync(output)).toBe(false);
-        // The repository's own gateway.yaml: the partner contract holds.
-        const ok = await runCli('gateway/cli/compose.ts', ['--output', output]);
-        expect(ok.code).toBe(0);
-        expect(ok.stdout).toMatch(/contract partner: \d+ fields, served at \/contracts\/partner\/graphql/);
-      } finally {
-        rmSync(dir, { recursive: true, force: true });
-      }
-    },
-    PROCESS_TEST_TIMEOUT_MS,
-  );
+  // The compose CLI's main in this process (compose.test.ts runs the real process), with the
+  // settings file from the environment as a user's shell would set it.
+  it('npm run compose fails on a broken contract and writes nothing', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'contracts-compose-'));
+    try {
+      const settingsFile = join(dir, 'gateway.yaml');
+      writeFileSync(settingsFile, 'contracts:\n  everything:\n    exclude: [internal]\n    max_classification: PUBLIC\n');
+      const output = join(dir, 'supergraph.graphql');
+      vi.stubEnv('GATEWAY_CONFIG', settingsFile);
+      const result = await runMain(composeMain, ['--output', output]);
+      vi.unstubAllEnvs();
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain('contracts.everything.exclude: no schema element carries @tag "internal"');
+      expect(existsSync(output)).toBe(false);
+      // The repository's own gateway.yaml: the partner contract holds.
+      vi.stubEnv('GATEWAY_CONFIG', undefined);
+      const ok = await runMain(composeMain, ['--output', output]);
+      expect(ok.code).toBe(0);
+      expect(ok.stdout).toMatch(/contract partner: \d+ fields, served at \/contracts\/partner\/graphql/);
+    } finally {
+      vi.unstubAllEnvs();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 
   it('gateway.yaml names the key of a badly declared contract', () => {
     const dir = mkdtempSync(join(tmpdir(), 'contracts-settings-'));

@@ -9,7 +9,8 @@ import { formatViolation, governanceInput, loadRuleSeverities, runGovernance, ty
 import { RULES, type RuleSeverity } from '../gateway/governance/rules.js';
 import { Supergraph } from '../gateway/supergraph/supergraph.js';
 import { parseDescriptors } from '../subgraphs/mesh/data-products/descriptor-reader.js';
-import { PROCESS_TEST_TIMEOUT_MS, ROOT, runCli } from './helpers/cli.js';
+import { main as composeMain } from '../gateway/cli/compose.js';
+import { ROOT, runMain } from './helpers/cli.js';
 import { replaceOnce } from './helpers/data-products.js';
 
 /** A small governed subgraph that passes every rule; each test breaks one thing. */
@@ -233,10 +234,10 @@ describe('the mesh governance rules', () => {
   });
 });
 
-// Real processes (up to three per test): a timeout that fits a loaded machine; each test waits for the CLI's exit.
-describe('npm run compose runs the rules', { timeout: PROCESS_TEST_TIMEOUT_MS }, () => {
+// The compose CLI's main in this process: the same parsing, rules, output and exit codes as
+// `npm run compose` (compose.test.ts runs the real process too), without a process start per case.
+describe('npm run compose runs the rules', () => {
   let dir: string;
-  const COMPOSE = 'gateway/cli/compose.ts';
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'governance-'));
     mkdirSync(join(dir, 'shop'));
@@ -257,7 +258,7 @@ describe('npm run compose runs the rules', { timeout: PROCESS_TEST_TIMEOUT_MS },
   }
 
   it('fails the composition on a violation, with the coordinate, the rule and the fix, and writes nothing', async () => {
-    const result = await runCli(COMPOSE, project(replaceOnce(SCHEMA, ' @requiresScopes(scopes: [["members:pii:read"]])', '')));
+    const result = await runMain(composeMain, project(replaceOnce(SCHEMA, ' @requiresScopes(scopes: [["members:pii:read"]])', '')));
     expect(result.code).toBe(1);
     expect(result.stderr).toContain(
       'fail [sensitive-fields-protected] at Member.email (subgraph shop, product members): PII field readable without any authorization (via Query.member → Member.email). Fix: add @authenticated, @requiresScopes or @policy to Member.email',
@@ -276,7 +277,7 @@ describe('npm run compose runs the rules', { timeout: PROCESS_TEST_TIMEOUT_MS },
   });
 
   it('only warns for a rule set to warn in the rules file, and writes the supergraph', async () => {
-    const result = await runCli(COMPOSE, project(replaceOnce(SCHEMA, ' @requiresScopes(scopes: [["members:pii:read"]])', ''), DESCRIPTOR, 'rules:\n  sensitive-fields-protected: warn\n  naming-convention: off\n'));
+    const result = await runMain(composeMain, project(replaceOnce(SCHEMA, ' @requiresScopes(scopes: [["members:pii:read"]])', ''), DESCRIPTOR, 'rules:\n  sensitive-fields-protected: warn\n  naming-convention: off\n'));
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toContain('warn [sensitive-fields-protected] at Member.email');
     expect(result.stdout).toContain('governance: 12 rules checked, 0 failure(s), 1 warning(s)');
@@ -284,12 +285,12 @@ describe('npm run compose runs the rules', { timeout: PROCESS_TEST_TIMEOUT_MS },
   });
 
   it('names the file and key of a mistake in the rules file or in a descriptor', async () => {
-    const unknown = await runCli(COMPOSE, project(SCHEMA, DESCRIPTOR, 'rules:\n  classify-everything: fail\n'));
+    const unknown = await runMain(composeMain, project(SCHEMA, DESCRIPTOR, 'rules:\n  classify-everything: fail\n'));
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toMatch(/rules\.yaml: rules\.classify-everything: unknown rule \(known: descriptor-matches-schema, /);
-    const severity = await runCli(COMPOSE, project(SCHEMA, DESCRIPTOR, 'rules:\n  output-owned: error\n'));
+    const severity = await runMain(composeMain, project(SCHEMA, DESCRIPTOR, 'rules:\n  output-owned: error\n'));
     expect(severity.stderr).toMatch(/rules\.yaml: rules\.output-owned: "error" is not one of fail, warn, off/);
-    const descriptor = await runCli(COMPOSE, project(SCHEMA, replaceOnce(DESCRIPTOR, 'status: active', 'status: shipping')));
+    const descriptor = await runMain(composeMain, project(SCHEMA, replaceOnce(DESCRIPTOR, 'status: active', 'status: shipping')));
     expect(descriptor.code).toBe(1);
     expect(descriptor.stderr).toMatch(/shop\/data-products\.yaml:6: members\.status: "shipping" is not one of proposed, draft, active, deprecated, retired/);
     expect(descriptor.stderr).not.toMatch(/^\s+at /m);

@@ -2,7 +2,7 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { DESCRIPTOR_FILE } from '../subgraphs/mesh/data-products/descriptor.js';
 import { loadDescriptorFile } from '../subgraphs/mesh/data-products/descriptor-reader.js';
 import { runQuality } from '../subgraphs/kit/data-products/quality.js';
@@ -19,7 +19,9 @@ import { createLogger } from '../subgraphs/mesh/logger.js';
 import { DOMAINS } from '../subgraphs/registry.js';
 import { sqliteFinanceRepository } from '../subgraphs/finance/repository.js';
 import { sqliteSalesRepository, type Period } from '../subgraphs/sales/repository.js';
-import { freePort, runCli } from './helpers/cli.js';
+import { main as qualityMain } from '../gateway/cli/quality.js';
+import { freePort, runCli, runMain } from './helpers/cli.js';
+import { postgresSeeded } from './helpers/engines.js';
 import { TEST_SIGNING_KEY } from './helpers/mesh.js';
 
 /**
@@ -59,6 +61,7 @@ describe('PostgreSQL', () => {
   const pgs: Record<string, SqlDatabase> = {};
   const sqlites: Record<string, SqlDatabase> = {};
   beforeAll(async () => {
+    await postgresSeeded();
     for (const d of DOMAINS) {
       pgs[d.name] = await PostgresDatabase.connect({ url: urls[d.name]!, poolSize: 2 }, { domain: d.name, variable: 'test' });
       sqlites[d.name] = new SqliteDatabase(join(inject('dataDir'), `${d.name}.db`));
@@ -211,7 +214,9 @@ describe('PostgreSQL', () => {
   });
 
   it('npm run quality measures a domain in PostgreSQL when its URL is set', async () => {
-    const cli = await runCli('gateway/cli/quality.ts', ['--domain', 'products', '--json'], { env: { PRODUCTS_DATABASE_URL: urls.products! } });
+    // The CLI's main in this process (quality.test.ts runs the real process), the URL in its environment.
+    vi.stubEnv('PRODUCTS_DATABASE_URL', urls.products!);
+    const cli = await runMain(qualityMain, ['--domain', 'products', '--json']).finally(() => vi.unstubAllEnvs());
     expect(cli.code, cli.stderr).toBe(0);
     const report = JSON.parse(cli.stdout) as { passed: boolean; domains: { domain: string; database: string; report: { results: unknown[] } }[] };
     expect(report.passed).toBe(true);

@@ -10,11 +10,6 @@
 import cluster from 'node:cluster';
 import { parseCliOrThrow, type CliIo } from '../../subgraphs/mesh/cli-args.js';
 import { parseNumber } from '../../subgraphs/mesh/numbers.js';
-import { startTracing } from '../../subgraphs/mesh/tracing.js';
-import { GATEWAY_SERVICE_NAME, startGateway } from '../server/gateway-server.js';
-import { parseDuration } from '../config/gateway-settings.js';
-import { Supergraph } from '../supergraph/supergraph.js';
-import { loadSupergraph } from '../supergraph/supergraph-source.js';
 import { announceWorkerReady, runPrimary } from './gateway-workers.js';
 import { runCli } from './run-cli.js';
 
@@ -38,6 +33,15 @@ GATEWAY_CONFIG, MESH_USAGE_DB); see the README's Configuration.`,
   const workers = parseNumber(values.workers!, 'GATEWAY_WORKERS / --workers', { integer: true, min: 1 });
   // The primary of --workers N forks and supervises; each worker runs everything below.
   if (workers > 1 && cluster.isPrimary) return runPrimary(workers);
+  // Loaded only here: the primary of --workers N never loads the gateway (seconds of module loading
+  // before it can fork), only the processes that serve do.
+  const [{ startTracing }, { GATEWAY_SERVICE_NAME, startGateway }, { parseDuration }, { Supergraph }, { loadSupergraph }] = await Promise.all([
+    import('../../subgraphs/mesh/tracing.js'),
+    import('../server/gateway-server.js'),
+    import('../config/gateway-settings.js'),
+    import('../supergraph/supergraph.js'),
+    import('../supergraph/supergraph-source.js'),
+  ]);
   const url = values['supergraph-url'];
   const supergraph = url ? { supergraph: Supergraph.fromSdl(await fetchSdl(url)), origin: url } : await loadSupergraph(values.supergraph!);
   const hotReload = process.env.HOT_RELOAD !== 'false';

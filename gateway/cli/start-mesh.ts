@@ -11,14 +11,11 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { relative } from 'node:path';
 import { parseCliOrThrow, type CliIo } from '../../subgraphs/mesh/cli-args.js';
 import { entryPoint } from '../../subgraphs/mesh/entry-point.js';
-import { DOMAINS, SUPERGRAPH_YAML } from '../../subgraphs/registry.js';
-import { subgraphSettings, type SubgraphSettings } from '../../subgraphs/kit/settings.js';
-import { describeUrl } from '../../subgraphs/kit/postgres-database.js';
+import type { SubgraphSettings } from '../../subgraphs/kit/settings.js';
 import { parseNumber } from '../../subgraphs/mesh/numbers.js';
-import { startTracing } from '../../subgraphs/mesh/tracing.js';
-import { gatewayConfigFromEnv } from '../config/gateway-config.js';
-import { GATEWAY_SERVICE_NAME, startGateway } from '../server/gateway-server.js';
-import { loadSupergraph } from '../supergraph/supergraph-source.js';
+import { SUPERGRAPH_YAML } from '../../subgraphs/supergraph-file.js';
+import type { RunningGateway } from '../server/gateway-server.js';
+import { GATEWAY_SERVICE_NAME } from '../server/service-name.js';
 import { runCli } from './run-cli.js';
 
 // subgraphs/cli.ts under tsx, subgraphs/cli.js in the compiled build (npm run build).
@@ -43,6 +40,13 @@ the ports actually used. Prints the URLs; Ctrl-C stops everything. Environment: 
     },
   }, args);
   const base = values['subgraph-port-base'] && parseNumber(values['subgraph-port-base'], '--subgraph-port-base', { integer: true });
+  // Loaded once the options are parsed: --help and a usage error need none of it.
+  const [{ DOMAINS }, { subgraphSettings }, { describeUrl }, { gatewayConfigFromEnv }] = await Promise.all([
+    import('../../subgraphs/registry.js'),
+    import('../../subgraphs/kit/settings.js'),
+    import('../../subgraphs/kit/postgres-database.js'),
+    import('../config/gateway-config.js'),
+  ]);
   const planned = DOMAINS.map((domain, i) => ({
     domain,
     settings: subgraphSettings(domain, {
@@ -59,6 +63,7 @@ the ports actually used. Prints the URLs; Ctrl-C stops everything. Environment: 
   const config = gatewayConfigFromEnv(process.env, (m) => developmentWarnings.push(m));
   console.log(`starting ${planned.length} subgraphs (first start creates and seeds their databases)…`);
   // OpenTelemetry for the gateway (this process); each subgraph process starts its own from the same variables.
+  const { startTracing } = await import('../../subgraphs/mesh/tracing.js');
   const tracing = await startTracing({ serviceName: GATEWAY_SERVICE_NAME });
   const children: ChildProcess[] = [];
   let stopping = false;
@@ -74,10 +79,10 @@ the ports actually used. Prints the URLs; Ctrl-C stops everything. Environment: 
   process.once('SIGTERM', () => void stopAll(0));
   process.on('SIGHUP', () => void gateway?.reload('SIGHUP'));
 
-  let gateway: Awaited<ReturnType<typeof startGateway>> | undefined;
+  let gateway: RunningGateway | undefined;
   // Whatever fails from here on, no subgraph process is left behind.
   try {
-    await Promise.all(
+    const subgraphsUp = Promise.all(
       planned.map(async ({ domain, settings }) => {
         const child = spawnSubgraph(domain.name, settings);
         children.push(child);
@@ -87,6 +92,11 @@ the ports actually used. Prints the URLs; Ctrl-C stops everything. Environment: 
         await waitForHealth(`http://${settings.host}:${settings.port}/health`, child, domain.name);
       }),
     );
+    // The gateway's modules load while the subgraphs start (seconds each way), not before them.
+    const gatewayModules = Promise.all([import('../server/gateway-server.js'), import('../supergraph/supergraph-source.js')]);
+    gatewayModules.catch(() => {}); // awaited below, unless a subgraph failed first
+    await subgraphsUp;
+    const [{ startGateway }, { loadSupergraph }] = await gatewayModules;
     const routingUrls = Object.fromEntries(planned.map(({ domain, settings }) => [domain.name, `http://${settings.host}:${settings.port}/graphql`]));
     const supergraph = await loadSupergraph(values.config!, { routingUrls });
     const port = parseNumber(values.port!, 'GATEWAY_PORT / --port', { integer: true });

@@ -80,8 +80,7 @@ export interface RunningGateway {
 
 const log = createLogger('gateway');
 
-/** The gateway's OpenTelemetry service.name unless OTEL_SERVICE_NAME says otherwise. */
-export const GATEWAY_SERVICE_NAME = 'data-mesh-gateway';
+export { GATEWAY_SERVICE_NAME } from './service-name.js';
 
 /**
  * The gateway's HTTP edge: GraphQL at /graphql (POST, and GET for queries), the explorer for a

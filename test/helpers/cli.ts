@@ -132,8 +132,26 @@ export function startCli(script: string, args: string[], options: { env?: NodeJS
   };
 }
 
-/** A port that was free a moment ago (bound to port 0 and released). */
-export async function freePort(host = '127.0.0.1'): Promise<number> {
+/**
+ * Where the test picks ports for processes it starts: below Linux's ephemeral range (32768–60999,
+ * net.ipv4.ip_local_port_range), which every outgoing connection on the machine draws its local
+ * port from. A port chosen in that range can be taken by some other connection between the check
+ * and the child's listen (seen under load: "port … is already in use"); below it, only a listen can.
+ */
+const PICK_FROM = 20_000;
+const PICK_BELOW = 32_768;
+
+/** Tries to bind the port and releases it: whether it was free. */
+function canBind(port: number, host: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, host, () => server.close(() => resolve(true)));
+  });
+}
+
+/** An OS-assigned port that was free a moment ago (the fallback: bound to port 0 and released). */
+async function ephemeralPort(host: string): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -144,13 +162,9 @@ export async function freePort(host = '127.0.0.1'): Promise<number> {
   return port;
 }
 
-/** Whether a process holds the port (binding it fails). */
-export function isPortBound(port: number, host = '127.0.0.1'): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.once('error', () => resolve(true));
-    server.listen(port, host, () => server.close(() => resolve(false)));
-  });
+/** A port that was free a moment ago, for a process this test starts (see PICK_FROM). */
+export async function freePort(host = '127.0.0.1'): Promise<number> {
+  return freePortRange(1, host);
 }
 
 /**
@@ -173,13 +187,14 @@ export function acceptsConnections(port: number, host = '127.0.0.1'): Promise<bo
   });
 }
 
-/** `count` consecutive ports that are all free (for `--subgraph-port-base`). */
+/** `count` consecutive ports that are all free (for `--subgraph-port-base`), see PICK_FROM. */
 export async function freePortRange(count: number, host = '127.0.0.1'): Promise<number> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const base = await freePort(host);
+  for (let attempt = 0; attempt < 100; attempt++) {
+    // Random: the other test files running meanwhile pick theirs the same way.
+    const base = attempt < 50 ? PICK_FROM + Math.floor(Math.random() * (PICK_BELOW - PICK_FROM - count)) : await ephemeralPort(host);
     if (base + count > 65_535) continue;
     let allFree = true;
-    for (let i = 1; i < count && allFree; i++) allFree = !(await isPortBound(base + i, host));
+    for (let i = 0; i < count && allFree; i++) allFree = await canBind(base + i, host);
     if (allFree) return base;
   }
   throw new Error(`found no ${count} consecutive free ports`);
@@ -192,6 +207,15 @@ export async function freePortRange(count: number, host = '127.0.0.1'): Promise<
 export async function runMain(main: CliMain, args: string[]): Promise<CliResult> {
   let stdout = '';
   let stderr = '';
-  const code = await runCliMain(main, args, { out: (line) => (stdout += `${line}\n`), err: (line) => (stderr += `${line}\n`) });
+  // The io functions return nothing, as the process's do (a main may `return io.out(…)`).
+  const io = {
+    out: (line: string) => {
+      stdout += `${line}\n`;
+    },
+    err: (line: string) => {
+      stderr += `${line}\n`;
+    },
+  };
+  const code = await runCliMain(main, args, io);
   return { code, signal: null, stdout, stderr };
 }

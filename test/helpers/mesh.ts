@@ -11,7 +11,7 @@ import { DOMAINS } from '../../subgraphs/registry.js';
 import { DEFAULT_SEED } from '../../subgraphs/kit/deterministic-random.js';
 import type { RequestLimits } from '../../subgraphs/kit/request-budget.js';
 import { startSubgraph, type RunningSubgraph } from '../../subgraphs/kit/subgraph-server.js';
-import { postgresUrl, type EngineName } from './engines.js';
+import { postgresSeeded, postgresUrl, type EngineName } from './engines.js';
 
 export interface GraphQLResponse<T = any> {
   status: number;
@@ -87,19 +87,30 @@ export async function startMesh(
   } = {},
 ): Promise<TestMesh> {
   const dataDir = inject('dataDir');
-  const subgraphs: Record<string, RunningSubgraph> = {};
-  for (const domain of DOMAINS) {
-    subgraphs[domain.name] = await startSubgraph(domain, {
-      port: 0,
-      dbPath: join(dataDir, `${domain.name}.db`),
-      database: hooks.engine === 'postgresql' ? { url: postgresUrl(domain.name), poolSize: 4 } : null,
-      scale: 1,
-      seed: DEFAULT_SEED,
-      signingKey: TEST_SIGNING_KEY,
-      onRequest: hooks.onSubgraphRequest && ((body) => hooks.onSubgraphRequest!(domain.name, body)),
-      limits: hooks.subgraphLimits,
-    });
+  if (hooks.engine === 'postgresql') await postgresSeeded();
+  // All five at once (their databases' connections and the listens overlap); none is left running if one fails.
+  const started = await Promise.allSettled(
+    DOMAINS.map((domain) =>
+      startSubgraph(domain, {
+        port: 0,
+        dbPath: join(dataDir, `${domain.name}.db`),
+        database: hooks.engine === 'postgresql' ? { url: postgresUrl(domain.name), poolSize: 4 } : null,
+        scale: 1,
+        seed: DEFAULT_SEED,
+        signingKey: TEST_SIGNING_KEY,
+        onRequest: hooks.onSubgraphRequest && ((body) => hooks.onSubgraphRequest!(domain.name, body)),
+        limits: hooks.subgraphLimits,
+      }),
+    ),
+  );
+  const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (failed) {
+    await Promise.all(started.map((s) => (s.status === 'fulfilled' ? s.value.close().catch(() => {}) : undefined)));
+    throw failed.reason;
   }
+  const subgraphs: Record<string, RunningSubgraph> = Object.fromEntries(
+    DOMAINS.map((domain, i) => [domain.name, (started[i] as PromiseFulfilledResult<RunningSubgraph>).value]),
+  );
   const routingUrls = Object.fromEntries(Object.values(subgraphs).map((s) => [s.name, s.url]));
   const config = loadSupergraphConfig('supergraph.yaml');
   const { supergraphSdl } = composeSubgraphs(await loadSubgraphSchemas(config, { routingUrls }));

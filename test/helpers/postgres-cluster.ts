@@ -1,4 +1,5 @@
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -11,6 +12,10 @@ import pg from 'pg';
  * domain; stopped and removed at the end. As root, the server runs as the `postgres` user
  * (PostgreSQL refuses to run as root). Durability is off: nothing here outlives the run.
  */
+/** Written into the run's data directory by the global setup once the PostgreSQL databases are seeded (or failed to be). */
+export const POSTGRES_SEEDED = 'postgres-seeded';
+export const POSTGRES_FAILED = 'postgres-failed';
+
 export interface PostgresCluster {
   /** postgres://postgres@127.0.0.1:PORT/<database> */
   url(database: string): string;
@@ -30,10 +35,12 @@ export function postgresBin(): string | null {
 export async function startPostgresCluster(bin: string, databases: readonly string[]): Promise<PostgresCluster> {
   const dir = mkdtempSync(join(tmpdir(), 'data-mesh-pg-'));
   const asRoot = process.getuid?.() === 0;
-  const run = (command: string, args: string[]) => {
-    const [file, argv] = asRoot ? ['runuser', ['-u', 'postgres', '--', join(bin, command), ...args]] : [join(bin, command), args];
-    execFileSync(file, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const command = (name: string, args: string[]): [string, string[]] => (asRoot ? ['runuser', ['-u', 'postgres', '--', join(bin, name), ...args]] : [join(bin, name), args]);
+  // Asynchronous while starting: the caller seeds the SQLite files meanwhile (initdb is seconds).
+  const run = async (name: string, args: string[]) => {
+    await promisify(execFile)(...command(name, args));
   };
+  const runSync = (name: string, args: string[]) => execFileSync(...command(name, args), { stdio: ['ignore', 'pipe', 'pipe'] });
   if (asRoot) {
     const [uid, gid] = ['-u', '-g'].map((flag) => Number(execFileSync('id', [flag, 'postgres']).toString().trim()));
     chownSync(dir, uid!, gid!);
@@ -42,17 +49,17 @@ export async function startPostgresCluster(bin: string, databases: readonly stri
   let started = false;
   const stop = () => {
     try {
-      if (started) run('pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop']); // throwaway data: no shutdown checkpoint
+      if (started) runSync('pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop']); // throwaway data: no shutdown checkpoint
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
   };
   try {
     // C locale: text sorts byte by byte, as in SQLite. --no-sync: nothing here must survive a crash.
-    run('initdb', ['-D', data, '-U', 'postgres', '--auth=trust', '--encoding=UTF8', '--locale=C', '--no-sync']);
+    await run('initdb', ['-D', data, '-U', 'postgres', '--auth=trust', '--encoding=UTF8', '--locale=C', '--no-sync']);
     const port = await freePort();
     const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c wal_level=minimal -c max_wal_senders=0`;
-    run('pg_ctl', ['-D', data, '-o', options, '-l', join(dir, 'server.log'), '-w', 'start']);
+    await run('pg_ctl', ['-D', data, '-o', options, '-l', join(dir, 'server.log'), '-w', 'start']);
     started = true;
     const url = (database: string) => `postgres://postgres@127.0.0.1:${port}/${database}`;
     const admin = new pg.Client(url('postgres'));

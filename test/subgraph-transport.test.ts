@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { Cancellation, clientClosed } from '../gateway/server/cancellation.js';
 import { createSubgraphAgent, SubgraphDataSource } from '../gateway/server/subgraph-data-source.js';
 
 /**
@@ -95,6 +96,46 @@ describe('subgraph transport', () => {
     expect(held).toHaveLength(2);
     releaseAll();
     await Promise.all(calls);
+  });
+
+  /** A fetch for a request whose cancellation is `signal` (the client leaving, its deadline). */
+  const callFor = (source: SubgraphDataSource, signal: Cancellation) =>
+    source.process({ request: { query: '{ slow }', variables: {} }, context: { identityHeader: 'same', signal } } as any).catch((e: Error & { extensions?: { code?: string } }) => e);
+  /** Resolves when the gateway closes the held request (the subgraph sees its client go). */
+  const closedByGateway = (h: { res: ServerResponse }) => new Promise<void>((resolve) => (h.res.destroyed ? resolve() : h.res.once('close', () => resolve())));
+
+  it('keeps a shared fetch going when one of its callers leaves: the other still gets the answer', async () => {
+    const source = new SubgraphDataSource('inventory', url, agent);
+    const [leaving, staying] = [new Cancellation(), new Cancellation()];
+    const first = callFor(source, leaving);
+    const second = callFor(source, staying);
+    await untilHeld(1);
+    leaving.abort(clientClosed());
+    expect(((await first) as { extensions?: { code?: string } }).extensions?.code).toBe('CLIENT_CLOSED_REQUEST');
+    releaseAll();
+    expect(await second).toEqual({ data: { who: 'same' } });
+    expect(received).toBe(1);
+  });
+
+  it('cancels the subgraph request once the last caller of a shared fetch has left', async () => {
+    const source = new SubgraphDataSource('inventory', url, agent);
+    const callers = [new Cancellation(), new Cancellation()];
+    const calls = callers.map((signal) => callFor(source, signal));
+    await untilHeld(1);
+    const request = held.splice(0, 1)[0]!;
+    for (const signal of callers) signal.abort(clientClosed());
+    await closedByGateway(request);
+    for (const error of await Promise.all(calls)) expect((error as { extensions?: { code?: string } }).extensions?.code).toBe('CLIENT_CLOSED_REQUEST');
+  });
+
+  it('ends a fetch past its deadline with GATEWAY_TIMEOUT naming the subgraph, and cancels its request', async () => {
+    const source = new SubgraphDataSource('inventory', url, agent, 50);
+    const call = callFor(source, new Cancellation());
+    await untilHeld(1);
+    const request = held.splice(0, 1)[0]!;
+    const error = (await call) as Error & { extensions?: Record<string, unknown> };
+    expect(error.extensions).toMatchObject({ code: 'GATEWAY_TIMEOUT', serviceName: 'inventory' });
+    await closedByGateway(request);
   });
 
   it('turns a refused connection into SUBGRAPH_UNAVAILABLE naming the subgraph', async () => {

@@ -587,10 +587,10 @@ async function main() {
       import('../gateway/authorization/strip-security-links.js'),
     ]);
     const config = loadSupergraphConfig(join(ROOT, 'supergraph.yaml'));
-    const started = performance.now();
     if (s.profile) rmSync(join(s.workDir, 'profile', 'subgraphs'), { recursive: true, force: true });
     // Full runs measure what is deployed: compiled JavaScript (ours: npm run build), not tsx.
     const compiled = s.compiled ? buildCompiled(s.workDir) : undefined;
+    const started = performance.now();
     console.log(`starting ${config.subgraphs.length} subgraphs (scale ${s.scale}, data in ${relative(ROOT, s.dataDir) || '.'})…`);
     const subgraphs: Subgraph[] = await Promise.all(
       config.subgraphs.map(async ({ name }) => {

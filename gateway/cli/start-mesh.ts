@@ -41,11 +41,12 @@ the ports actually used. Prints the URLs; Ctrl-C stops everything. Environment: 
   }, args);
   const base = values['subgraph-port-base'] && parseNumber(values['subgraph-port-base'], '--subgraph-port-base', { integer: true });
   // Loaded once the options are parsed: --help and a usage error need none of it.
-  const [{ DOMAINS }, { subgraphSettings }, { describeUrl }, { gatewayConfigFromEnv }] = await Promise.all([
+  const [{ DOMAINS }, { subgraphSettings }, { describeUrl }, { gatewayConfigFromEnv }, { startTracing }] = await Promise.all([
     import('../../subgraphs/registry.js'),
     import('../../subgraphs/kit/settings.js'),
     import('../../subgraphs/kit/postgres-database.js'),
     import('../config/gateway-config.js'),
+    import('../../subgraphs/mesh/tracing.js'),
   ]);
   const planned = DOMAINS.map((domain, i) => ({
     domain,
@@ -63,7 +64,6 @@ the ports actually used. Prints the URLs; Ctrl-C stops everything. Environment: 
   const config = gatewayConfigFromEnv(process.env, (m) => developmentWarnings.push(m));
   console.log(`starting ${planned.length} subgraphs (first start creates and seeds their databases)…`);
   // OpenTelemetry for the gateway (this process); each subgraph process starts its own from the same variables.
-  const { startTracing } = await import('../../subgraphs/mesh/tracing.js');
   const tracing = await startTracing({ serviceName: GATEWAY_SERVICE_NAME });
   const children: ChildProcess[] = [];
   let stopping = false;

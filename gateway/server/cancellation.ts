@@ -123,18 +123,9 @@ export class SharedWork<T> {
     }
   }
 
-  /** Aborted because every caller went away (or by `abort`): new callers must not join it. */
-  get aborted(): boolean {
-    return this.own.aborted;
-  }
-
-  /** Called when the work is aborted; not called when it settles. */
+  /** Called when the work is aborted (every caller went away, or its deadline passed): new callers must not join it. Not called when it settles. */
   onAbort(listener: () => void): void {
     this.own.addEventListener('abort', listener);
-  }
-
-  abort(reason: unknown): void {
-    this.own.abort(reason);
   }
 
   /** Waits for the work; rejects with the caller's own reason as soon as its signal aborts. */
